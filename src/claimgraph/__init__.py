@@ -1,0 +1,3 @@
+"""claimgraph: medical-billing coverage rules as data."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,82 @@
+"""The JSON claim contract (README, 'Claim input'): {"claims": [ {...}, ... ]}."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+from .model import DOCUMENT_FIELDS, ClaimData, DocumentData, LineData
+
+CLAIM_KEYS = {"id", "payer", "patient", "diagnoses", "lines", "documents"}
+LINE_KEYS = {"code", "modifiers", "units", "service_date", "body_site", "description"}
+DOCUMENT_KEYS = {"type", "line", *DOCUMENT_FIELDS}
+
+
+def load_json(path: Path) -> Any:
+    """Parse a JSON file; a syntax error names the line and column, never the content."""
+    try:
+        with path.open("rb") as f:
+            return json.load(f)
+    except json.JSONDecodeError as e:
+        raise InputError(f"not valid JSON ({e.msg})", path=str(path), position=f"{e.lineno}:{e.colno}") from None
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text", path=str(path)) from None
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def claim_from_json(obj: Any, index: int, unknown: set[str]) -> ClaimData:
+    """One claim object as ClaimData; fields outside the contract are collected in `unknown`."""
+    claim = ClaimData(index=index)
+    if not isinstance(obj, dict):
+        return claim  # an empty claim: the structure rules report it
+    unknown.update(f"claim.{k}" for k in obj.keys() - CLAIM_KEYS)
+    claim.id = obj.get("id")
+    claim.payer = obj.get("payer")
+    claim.patient = obj.get("patient")
+    claim.diagnoses = [("icd10cm", d) for d in _list(obj.get("diagnoses")) if isinstance(d, str) and d.strip()]
+    for ln in _list(obj.get("lines")):
+        if not isinstance(ln, dict):
+            claim.lines.append(LineData())
+            continue
+        unknown.update(f"line.{k}" for k in ln.keys() - LINE_KEYS)
+        mods = ln.get("modifiers")
+        claim.lines.append(
+            LineData(
+                code=ln.get("code"),
+                modifiers=_list(mods) if not isinstance(mods, str) else [mods],
+                units=ln.get("units"),
+                service_date=ln.get("service_date"),
+                body_site=ln.get("body_site"),
+                description=ln.get("description"),
+            )
+        )
+    for doc in _list(obj.get("documents")):
+        if not isinstance(doc, dict):
+            continue
+        unknown.update(f"document.{k}" for k in doc.keys() - DOCUMENT_KEYS)
+        claim.documents.append(
+            DocumentData(
+                type=doc.get("type"),
+                line=doc.get("line"),
+                fields={k: doc[k] for k in DOCUMENT_FIELDS if k in doc},
+            )
+        )
+    return claim
+
+
+def read_json(path: Path, warn: Any = None) -> Iterator[ClaimData]:
+    """Claims of a JSON file. `warn(message)` is called once if fields were ignored."""
+    data = load_json(path)
+    if not isinstance(data, dict) or not isinstance(data.get("claims"), list):
+        raise InputError('expected a JSON object with a "claims" list', path=str(path), position="1:1")
+    unknown: set[str] = set()
+    for i, obj in enumerate(data["claims"], start=1):
+        yield claim_from_json(obj, i, unknown)
+    if unknown and warn:
+        warn(f"{path}: ignored fields outside the claim contract: {', '.join(sorted(unknown))}")
