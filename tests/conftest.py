@@ -7,6 +7,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+# the live SPARQL server fixture for every test module (tests/oxigraph_server.py)
+from oxigraph_server import oxigraph_server  # noqa: F401
+
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = ROOT / "tests"
 DATA = TESTS / "data"

@@ -6,14 +6,24 @@ them, and the SPARQL-based shapes read their own scope, dates and thresholds fro
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import os
+import pickle
+import stat
+import tempfile
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from rdflib import Graph
 
 from .errors import InputError
 from .namespaces import PREFIXES
 from .resources import turtle_files
+
+if TYPE_CHECKING:
+    import pyoxigraph
 
 
 def new_graph() -> Graph:
@@ -30,7 +40,9 @@ def parse_turtle(graph: Graph, path: Path) -> None:
     except Exception as e:  # rdflib raises several types for syntax errors
         line = getattr(e, "lines", None) or getattr(e, "line", None)
         raise InputError(
-            f"invalid Turtle ({type(e).__name__})", path=str(path), position=str(line) if line else None
+            f"invalid Turtle ({type(e).__name__})",
+            path=str(path),
+            position=str(line) if line else None,
         ) from None
 
 
@@ -54,10 +66,116 @@ def shapes_graph() -> Graph:
 
 @cache
 def knowledge_graph() -> Graph:
-    """Ontology and shapes together: what queries and the code card read. Do not modify."""
+    """Ontology and shapes together: what queries and the code card read. Do not modify.
+
+    Parsing the Turtle is the slow part of a short command, so the merged graph is kept as a
+    pickle in the user cache folder, keyed by the bundled files (names, sizes, modification
+    times) and the versions of claimgraph, rdflib and Python. CLAIMGRAPH_NO_CACHE=1 turns it off.
+    """
+    files = turtle_files("ontology") + turtle_files("shapes")
+    cache_file = _cache_file(files)
+    cached = _read_cache(cache_file) if cache_file else None
+    if isinstance(cached, Graph):
+        return cached
     g = new_graph()
     for t in ontology_graph():
         g.add(t)
     for t in shapes_graph():
         g.add(t)
+    if cache_file:
+        _write_cache(cache_file, g)
     return g
+
+
+@cache
+def knowledge_store() -> pyoxigraph.Store:
+    """The same triples as knowledge_graph() in an in-memory pyoxigraph store (fast to load
+    and to query: the code card reads it). Do not modify."""
+    import pyoxigraph
+
+    store = pyoxigraph.Store()
+    for path in turtle_files("ontology") + turtle_files("shapes"):
+        try:
+            store.bulk_load(path=str(path), format=pyoxigraph.RdfFormat.TURTLE)
+        except (SyntaxError, ValueError) as e:
+            line = getattr(e, "lineno", None)
+            raise InputError(
+                f"invalid Turtle ({type(e).__name__})",
+                path=str(path),
+                position=str(line) if line else None,
+            ) from None
+    return store
+
+
+# --------------------------------------------------------------------------- the cache
+
+
+def cache_dir() -> Path | None:
+    """The private folder for cached graphs, or None when caching is off."""
+    if os.environ.get("CLAIMGRAPH_NO_CACHE"):
+        return None
+    from platformdirs import user_cache_dir
+
+    return Path(os.environ.get("CLAIMGRAPH_CACHE_DIR") or user_cache_dir("claimgraph"))
+
+
+def _cache_file(files: list[Path]) -> Path | None:
+    import sys
+
+    import rdflib
+
+    from . import __version__
+
+    folder = cache_dir()
+    if folder is None:
+        return None
+    h = hashlib.sha256()
+    h.update(f"{__version__}|{rdflib.__version__}|{sys.version}".encode())
+    for path in files:
+        st = path.stat()
+        h.update(f"|{path.as_posix()}|{st.st_size}|{st.st_mtime_ns}".encode())
+    return folder / f"kg-{h.hexdigest()[:32]}.pickle"
+
+
+def _read_cache(path: Path) -> Any:
+    """The cached object, or None when absent, unreadable or not safely ours."""
+    try:
+        st = path.lstat()
+        folder = path.parent.lstat()
+        for s in (st, folder):
+            # only our own files, never writable by others, never through a symlink
+            if s.st_uid != os.getuid() or s.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+                return None
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        with path.open("rb") as f:
+            return pickle.load(f)
+    except Exception:  # a missing or damaged cache is rebuilt
+        return None
+
+
+def _write_cache(path: Path, obj: Any) -> None:
+    """Write atomically (temp file, fsync, rename) with private permissions; failures ignored."""
+    tmp = None
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if path.parent.is_symlink():
+            return
+        fd, tmp = tempfile.mkstemp(prefix=".kg-", suffix=".tmp", dir=path.parent)
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        tmp = None
+        for old in path.parent.glob("kg-*.pickle"):  # older versions of the bundled files
+            if old != path:
+                with contextlib.suppress(OSError):
+                    old.unlink()
+    except Exception:
+        pass
+    finally:
+        if tmp:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)

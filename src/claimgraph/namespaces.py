@@ -75,6 +75,7 @@ class CG(DefinedNamespace):
     Claim: URIRef
     ClaimLine: URIRef
     Code: URIRef
+    CodeDenialReason: URIRef
     CodeGroup: URIRef
     CodeRelationship: URIRef
     CodeScheme: URIRef
@@ -94,8 +95,11 @@ class CG(DefinedNamespace):
     Topic: URIRef
     UnitBand: URIRef
     aboutCode: URIRef
+    actionCode: URIRef
+    actionEffectiveDate: URIRef
     agreesWithOfficial: URIRef
     appliesToCode: URIRef
+    appliesToModifier: URIRef
     appliesToPayer: URIRef
     authorizationNumber: URIRef
     betosCode: URIRef
@@ -103,11 +107,15 @@ class CG(DefinedNamespace):
     billableUntil: URIRef
     bodySite: URIRef
     claimId: URIRef
+    codeCount: URIRef
     commonDenialReason: URIRef
     confusableWith: URIRef
     correctCode: URIRef
     coverageCode: URIRef
+    denialReason: URIRef
+    deniedCode: URIRef
     description: URIRef
+    descriptionKeyword: URIRef
     documentDate: URIRef
     documentType: URIRef
     durationMonths: URIRef
@@ -143,6 +151,7 @@ class CG(DefinedNamespace):
     minutes: URIRef
     minutesPerExtraUnit: URIRef
     modifier: URIRef
+    modifierCount: URIRef
     notationPrefix: URIRef
     objectCode: URIRef
     oneOnOne: URIRef
@@ -162,6 +171,7 @@ class CG(DefinedNamespace):
     serviceDate: URIRef
     shortDescriptor: URIRef
     showsBenefit: URIRef
+    sideKeyword: URIRef
     signed: URIRef
     spo2: URIRef
     statedDescription: URIRef

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +33,7 @@ from .resources import data_dir
 if TYPE_CHECKING:
     from rdflib import Graph
     from rdflib.plugins.sparql.sparql import Query
-    from rdflib.term import Node
+    from rdflib.term import Identifier
 
 IRI_PARAMS = ("code", "diagnosis", "modifier", "payer", "source", "topic")
 
@@ -64,11 +65,11 @@ class QueryResult:
 
     kind: str  # "select" | "ask" | "graph"
     columns: list[str] = field(default_factory=list)
-    rows: list[tuple[Node | None, ...]] = field(default_factory=list)
+    rows: list[tuple[Identifier | None, ...]] = field(default_factory=list)
     boolean: bool | None = None
     graph: Graph | None = None
 
-    def dicts(self) -> list[dict[str, Node | None]]:
+    def dicts(self) -> list[dict[str, Identifier | None]]:
         return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
 
 
@@ -114,7 +115,9 @@ def read_query_file(path: Path, name: str | None = None) -> NamedQuery:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
-        raise QueryError(f"cannot read the query file ({type(e).__name__})", path=str(path)) from None
+        raise QueryError(
+            f"cannot read the query file ({type(e).__name__})", path=str(path)
+        ) from None
     title, description, params = parse_header(text, str(path))
     return NamedQuery(name or path.stem, path, title, description, params, text)
 
@@ -158,6 +161,12 @@ def _header_params(text: str) -> tuple[Param, ...]:
 
 def check(query_text: str) -> Query:
     """Parse and translate `query_text`; refuse what is not a local read-only query."""
+    return _check(query_text)
+
+
+@lru_cache(maxsize=64)
+def _check(query_text: str) -> Query:
+    """check() memoised: rdflib's SPARQL parser is slow, and a translated query is reusable."""
     from pyparsing import ParseBaseException
     from rdflib.plugins.sparql.algebra import translateQuery
     from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
@@ -175,7 +184,9 @@ def check(query_text: str) -> Query:
                 path="query",
                 position=f"{e.lineno}:{e.col}",
             ) from None
-        raise QueryError("updates (INSERT, DELETE, LOAD, CLEAR, DROP ...) are not allowed") from None
+        raise QueryError(
+            "updates (INSERT, DELETE, LOAD, CLEAR, DROP ...) are not allowed"
+        ) from None
     try:
         translated = translateQuery(parsed, initNs=PREFIXES)
     except Exception as e:  # undefined prefixes and the like
@@ -183,7 +194,9 @@ def check(query_text: str) -> Query:
     if translated.algebra.get("datasetClause"):
         raise QueryError("FROM and FROM NAMED are not allowed; queries read the local graph only")
     if any(_service_parts(translated.algebra)):
-        raise QueryError("SERVICE (federated query) is not allowed; queries read the local graph only")
+        raise QueryError(
+            "SERVICE (federated query) is not allowed; queries read the local graph only"
+        )
     return translated
 
 
@@ -211,7 +224,7 @@ def _service_parts(node: Any) -> Iterator[Any]:
 # --------------------------------------------------------------------------- parameters
 
 
-def param_term(name: str, value: str, graph: Graph | None = None) -> Node:
+def param_term(name: str, value: str, graph: Graph | None = None) -> Identifier:
     """The RDF term a parameter value stands for (see the module docstring)."""
     from rdflib import Literal, URIRef
 
@@ -240,12 +253,12 @@ def param_term(name: str, value: str, graph: Graph | None = None) -> Node:
     return URIRef(str(SOURCE if name == "source" else TOPIC) + value)
 
 
-def code_candidates(notation: str) -> list[Node]:
+def code_candidates(notation: str) -> list[Identifier]:
     """IRIs a bare code string may denote, most likely first."""
     from .namespaces import code_system, diagnosis_iri, modifier_iri, procedure_code_iri
 
     text = notation.strip().upper()
-    out: list[Node] = []
+    out: list[Identifier] = []
     if code_system(text):
         out.append(procedure_code_iri(text))
     if _ICD10_RE.match(text):
@@ -255,7 +268,7 @@ def code_candidates(notation: str) -> list[Node]:
     return out or [procedure_code_iri(text)]
 
 
-def code_iri(notation: str, graph: Graph | None = None) -> Node:
+def code_iri(notation: str, graph: Graph | None = None) -> Identifier:
     """The IRI of a code string; with a graph, the first candidate that the graph knows."""
     from .namespaces import SKOS
 
@@ -269,7 +282,7 @@ def code_iri(notation: str, graph: Graph | None = None) -> Node:
 
 def bind_params(
     params: Mapping[str, str], declared: tuple[Param, ...], graph: Graph | None = None
-) -> dict[str, Node]:
+) -> dict[str, Identifier]:
     """Check parameters against the declared ones and turn them into RDF terms."""
     known = {p.name for p in declared}
     for name in params:
@@ -278,7 +291,9 @@ def bind_params(
             raise QueryError(f"unknown parameter '{name}'; this query takes: {hint}")
     for p in declared:
         if p.required and not params.get(p.name):
-            raise QueryError(f"missing required parameter '{p.name}' ({p.text}); pass -p {p.name}=...")
+            raise QueryError(
+                f"missing required parameter '{p.name}' ({p.text}); pass -p {p.name}=..."
+            )
     return {name: param_term(name, value, graph) for name, value in params.items() if value != ""}
 
 
@@ -306,18 +321,22 @@ def run(
     return _result(result)
 
 
-def run_named(name: str, params: Mapping[str, str] | None = None, graph: Graph | None = None) -> QueryResult:
+def run_named(
+    name: str, params: Mapping[str, str] | None = None, graph: Graph | None = None
+) -> QueryResult:
     q = get_query(name)
     return run(q.text, params, graph, q.params)
 
 
-def _declared(text: str, declared: tuple[Param, ...] | None, translated: Query) -> tuple[Param, ...]:
+def _declared(
+    text: str, declared: tuple[Param, ...] | None, translated: Query
+) -> tuple[Param, ...]:
     if declared is not None:
         return declared
     header = _header_params(text)
     if header:
         return header
-    names = sorted(str(v) for v in translated.algebra.get("_vars", set()))
+    names = sorted(str(v) for v in (translated.algebra.get("_vars") or ()))
     return tuple(Param(n, False, "") for n in names)
 
 
@@ -344,27 +363,33 @@ def run_remote(
 
     translated = check(query_text)
     bindings = bind_params(params or {}, _declared(query_text, declared, translated))
+    import importlib
+
     try:
-        from . import remote  # type: ignore[attr-defined]
+        remote = importlib.import_module("claimgraph.remote")
     except ImportError:
         raise ClaimgraphError("remote endpoints are not available in this installation") from None
     return remote.run_query(url, query_text, bindings)
 
 
-def compact(term: Node | None) -> str:
+def compact(term: object) -> str:
     """A term for people: prefixed name for our IRIs, lexical form for literals."""
     from rdflib import URIRef
-
-    from .namespaces import PREFIXES
 
     if term is None:
         return ""
     if isinstance(term, URIRef):
-        text = str(term)
-        best = max(
-            ((p, ns) for p, ns in PREFIXES.items() if text.startswith(ns)),
-            key=lambda item: len(item[1]),
-            default=None,
-        )
-        return f"{best[0]}:{text[len(best[1]):]}" if best else text
+        return compact_iri(str(term))
     return str(term)
+
+
+def compact_iri(text: str) -> str:
+    """`https://w3id.org/claimgraph/code/hcpcs/E1392` -> `hcpcs:E1392` (other IRIs unchanged)."""
+    from .namespaces import PREFIXES
+
+    best = max(
+        ((p, ns) for p, ns in PREFIXES.items() if text.startswith(ns)),
+        key=lambda item: len(item[1]),
+        default=None,
+    )
+    return f"{best[0]}:{text[len(best[1]) :]}" if best else text

@@ -2,12 +2,76 @@
 
 from __future__ import annotations
 
+import importlib
+import json
+import sys
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
 from ..errors import ClaimgraphError
+from .common import TableFormat, print_rows
 
 
-def code() -> None:
-    """Show one code's card: descriptor, modifiers, documentation, rules, sources.
+class System(StrEnum):
+    hcpcs = "hcpcs"
+    cpt = "cpt"
+    icd10cm = "icd10cm"
+
+
+def code(
+    code: Annotated[str, typer.Argument(help="A code (E1392, 97112, M54.59), or 'search'.")],
+    text: Annotated[
+        str | None, typer.Argument(help="With 'search': the words to look for.")
+    ] = None,
+    payer: Annotated[
+        str | None,
+        typer.Option(help="Only this payer's rules: medicare, medicaid, commercial, aetna, bcbs."),
+    ] = None,
+    fmt: Annotated[
+        TableFormat,
+        typer.Option("--format", "-f", help="table or json (search: also csv and tsv)."),
+    ] = TableFormat.table,
+    system: Annotated[
+        System | None, typer.Option(help="With 'search': look in one code system only.")
+    ] = None,
+    limit: Annotated[
+        int, typer.Option(min=1, help="With 'search': the most matches to show.")
+    ] = 10,
+) -> None:
+    """Show one code's card: descriptor, what articles get wrong, modifiers, documentation,
+    denial reasons, related codes, diagnoses, the rules that apply and their sources.
+
+    `claimgraph code search TEXT` finds codes by the words of their descriptors.
 
     Example: claimgraph code E1392 --payer medicare
     """
-    raise ClaimgraphError("not implemented yet")
+    if code == "search":
+        if not text:
+            raise ClaimgraphError("usage: claimgraph code search TEXT [--system hcpcs|cpt|icd10cm]")
+        search(text, system, limit, fmt)
+        return
+    if text is not None:
+        raise ClaimgraphError("give one code (or: claimgraph code search TEXT)")
+    if fmt not in (TableFormat.table, TableFormat.json):
+        raise ClaimgraphError("a code card is printed as --format table or json")
+    from ..card import build_card, render
+
+    card = build_card(code, payer)
+    if fmt is TableFormat.json:
+        json.dump(card.as_dict(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        render(card)
+
+
+def search(text: str, system: System | None, limit: int, fmt: TableFormat) -> None:
+    """Find codes by words with `claimgraph.codesearch` (the code-sets module)."""
+    try:
+        codesearch = importlib.import_module("claimgraph.codesearch")
+    except ImportError:
+        raise ClaimgraphError("code search is not available in this installation") from None
+    hits = codesearch.search(text, system=system.value if system else None, limit=limit)
+    columns = ["code", "system", "label", "score"]
+    print_rows(columns, [[h.get(c) for c in columns] for h in hits], fmt)

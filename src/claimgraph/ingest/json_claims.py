@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from .jsonstream import iter_array, open_text
 from .model import DOCUMENT_FIELDS, ClaimData, DocumentData, LineData
 
 CLAIM_KEYS = {"id", "payer", "patient", "diagnoses", "lines", "documents"}
@@ -21,7 +22,9 @@ def load_json(path: Path) -> Any:
         with path.open("rb") as f:
             return json.load(f)
     except json.JSONDecodeError as e:
-        raise InputError(f"not valid JSON ({e.msg})", path=str(path), position=f"{e.lineno}:{e.colno}") from None
+        raise InputError(
+            f"not valid JSON ({e.msg})", path=str(path), position=f"{e.lineno}:{e.colno}"
+        ) from None
     except UnicodeDecodeError:
         raise InputError("not UTF-8 text", path=str(path)) from None
 
@@ -39,7 +42,9 @@ def claim_from_json(obj: Any, index: int, unknown: set[str]) -> ClaimData:
     claim.id = obj.get("id")
     claim.payer = obj.get("payer")
     claim.patient = obj.get("patient")
-    claim.diagnoses = [("icd10cm", d) for d in _list(obj.get("diagnoses")) if isinstance(d, str) and d.strip()]
+    claim.diagnoses = [
+        ("icd10cm", d) for d in _list(obj.get("diagnoses")) if isinstance(d, str) and d.strip()
+    ]
     for ln in _list(obj.get("lines")):
         if not isinstance(ln, dict):
             claim.lines.append(LineData())
@@ -70,13 +75,59 @@ def claim_from_json(obj: Any, index: int, unknown: set[str]) -> ClaimData:
     return claim
 
 
-def read_json(path: Path, warn: Any = None) -> Iterator[ClaimData]:
-    """Claims of a JSON file. `warn(message)` is called once if fields were ignored."""
-    data = load_json(path)
-    if not isinstance(data, dict) or not isinstance(data.get("claims"), list):
-        raise InputError('expected a JSON object with a "claims" list', path=str(path), position="1:1")
-    unknown: set[str] = set()
-    for i, obj in enumerate(data["claims"], start=1):
-        yield claim_from_json(obj, i, unknown)
+CLAIMS_SHAPE = 'a JSON object with a "claims" list'
+
+
+def _warn_unknown(path: Path, unknown: set[str], warn: Callable[[str], None] | None) -> None:
     if unknown and warn:
         warn(f"{path}: ignored fields outside the claim contract: {', '.join(sorted(unknown))}")
+
+
+def read_json(path: Path, warn: Callable[[str], None] | None = None) -> Iterator[ClaimData]:
+    """Claims of a JSON file, one at a time (the file is never loaded whole).
+
+    `warn(message)` is called once if fields outside the contract were ignored.
+    """
+    unknown: set[str] = set()
+    for i, obj in enumerate(iter_array(path, "claims", CLAIMS_SHAPE), start=1):
+        yield claim_from_json(obj, i, unknown)
+    _warn_unknown(path, unknown, warn)
+
+
+def read_jsonl(path: Path, warn: Callable[[str], None] | None = None) -> Iterator[ClaimData]:
+    """Claims of a JSON Lines file: one claim object a line; blank lines are skipped."""
+    unknown: set[str] = set()
+    index = 0
+    with open_text(path) as f:
+        lineno = 0
+        while True:
+            try:
+                text = f.readline()
+            except UnicodeDecodeError:
+                raise InputError(
+                    "not UTF-8 text", path=str(path), position=str(lineno + 1)
+                ) from None
+            if not text:
+                break
+            lineno += 1
+            if not text.strip():
+                continue
+            try:
+                obj = json.loads(text)
+            except json.JSONDecodeError as e:
+                raise InputError(
+                    f"not valid JSON ({e.msg})", path=str(path), position=f"{lineno}:{e.colno}"
+                ) from None
+            except ValueError:
+                raise InputError(
+                    "not valid JSON (a number is too long)", path=str(path), position=str(lineno)
+                ) from None
+            if not isinstance(obj, dict):
+                raise InputError(
+                    "expected one claim object a line", path=str(path), position=f"{lineno}:1"
+                )
+            index += 1
+            yield claim_from_json(obj, index, unknown)
+    if index == 0:
+        raise InputError("empty file: expected one claim object a line", path=str(path))
+    _warn_unknown(path, unknown, warn)

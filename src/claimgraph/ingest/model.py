@@ -8,8 +8,10 @@ input format.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from rdflib import RDF, XSD, Graph, Literal, URIRef
@@ -45,6 +47,12 @@ DOCUMENT_FIELDS: dict[str, URIRef] = {
     "one_on_one": CG.oneOnOne,
     "failed": CG.failed,
 }
+
+# The value kind of each document field, for formats whose cells are text (CSV, X12, FHIR).
+BOOLEAN_FIELDS = frozenset(
+    {"signed", "functional_goals", "expected_improvement", "shows_benefit", "one_on_one", "failed"}
+)
+NUMBER_FIELDS = frozenset({"duration_months", "duration_weeks", "spo2", "pao2", "minutes"})
 
 DOCUMENT_TYPES = (
     "order", "abn", "oxygen-test", "medical-history", "plan-of-care", "progress-note",
@@ -96,14 +104,17 @@ def value_literal(value: Any) -> Literal:
         return Literal(value)
     if isinstance(value, int):
         return Literal(value, datatype=XSD.integer)
-    if isinstance(value, float):
+    if isinstance(value, float | Decimal):
         return Literal(str(value), datatype=XSD.decimal)
     return Literal(str(value))
 
 
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
 def date_literal(value: Any) -> Literal:
-    """An ISO date as xsd:date; anything else as a plain string (which the shapes reject)."""
-    if isinstance(value, str):
+    """An ISO date (YYYY-MM-DD) as xsd:date; anything else as sent (which the shapes reject)."""
+    if isinstance(value, str) and _ISO_DATE.match(value):
         try:
             return Literal(dt.date.fromisoformat(value).isoformat(), datatype=XSD.date)
         except ValueError:
@@ -168,5 +179,5 @@ def to_graph(claims: Iterable[ClaimData], graph: Graph | None = None) -> Graph:
         g.bind(prefix, ns)
     for claim in claims:
         for t in claim_triples(claim):
-            g.add(t)  # type: ignore[arg-type]
+            g.add(t)
     return g

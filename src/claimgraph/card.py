@@ -1,0 +1,378 @@
+"""The code card: everything the graph knows about one code, built from the named queries."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .errors import ClaimgraphError
+from .query import bind_params, code_candidates, compact, compact_iri, get_query, run_named
+
+if TYPE_CHECKING:
+    import pyoxigraph
+    from rdflib import Graph
+
+
+@dataclass
+class Card:
+    code: str
+    iri: str
+    scheme: str = ""
+    official_descriptor: str = ""
+    short_descriptor: str = ""
+    label: str = ""
+    effective_from: str = ""
+    effective_until: str = ""
+    flags: list[str] = field(default_factory=list)
+    payer: str = ""
+    code_sources: list[str] = field(default_factory=list)
+    # each entry: the grouping fields as strings, the collected fields as lists of strings
+    disagreements: list[dict[str, Any]] = field(default_factory=list)
+    misattributions: list[dict[str, Any]] = field(default_factory=list)
+    modifiers: list[dict[str, Any]] = field(default_factory=list)
+    documentation: list[dict[str, Any]] = field(default_factory=list)
+    denial_reasons: list[dict[str, Any]] = field(default_factory=list)
+    related_codes: list[dict[str, Any]] = field(default_factory=list)
+    diagnoses: list[dict[str, Any]] = field(default_factory=list)
+    rules: list[dict[str, Any]] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class _Reader:
+    """Runs the named queries on rdflib (a Graph) or pyoxigraph (a Store, the fast default).
+
+    Both give the same rows: tests/test_queries.py runs every named query on both engines.
+    """
+
+    def __init__(self, graph: Graph | None = None, store: pyoxigraph.Store | None = None):
+        self.graph = graph
+        self.store = store
+
+    def rows(self, name: str, params: dict[str, str]) -> list[dict[str, str]]:
+        """A named query's rows as plain strings ('' for unbound); IRIs as prefixed names."""
+        if self.graph is not None:
+            result = run_named(name, params, self.graph)
+            return [{k: compact(v) for k, v in row.items()} for row in result.dicts()]
+        import pyoxigraph as ox
+        from rdflib import Literal
+
+        q = get_query(name)
+        subs: dict[Any, Any] = {}
+        for key, term in bind_params(params, q.params).items():
+            if isinstance(term, Literal):
+                subs[ox.Variable(key)] = ox.Literal(str(term))
+            else:
+                subs[ox.Variable(key)] = ox.NamedNode(str(term))
+        assert self.store is not None
+        solutions = self.store.query(q.text, substitutions=subs)
+        names = [v.value for v in solutions.variables]  # type: ignore[union-attr]
+        return [{n: _ox_text(sol[n]) for n in names} for sol in solutions]  # type: ignore[union-attr]
+
+    def objects(self, subject: str | None, predicate: str) -> list[str]:
+        """Lexical forms / IRIs of the objects of (subject, predicate, ?)."""
+        if self.graph is not None:
+            from rdflib import URIRef
+
+            s = URIRef(subject) if subject else None
+            return [str(o) for o in self.graph.objects(s, URIRef(predicate))]
+        import pyoxigraph as ox
+
+        assert self.store is not None
+        s2 = ox.NamedNode(subject) if subject else None
+        quads = self.store.quads_for_pattern(s2, ox.NamedNode(predicate), None)
+        return [_ox_text(q.object, short=False) for q in quads]
+
+    def subjects(self, predicate: str, obj: str) -> list[str]:
+        if self.graph is not None:
+            from rdflib import URIRef
+
+            return [str(s) for s in self.graph.subjects(URIRef(predicate), URIRef(obj))]
+        import pyoxigraph as ox
+
+        assert self.store is not None
+        pattern = self.store.quads_for_pattern(None, ox.NamedNode(predicate), ox.NamedNode(obj))
+        return [_ox_text(q.subject, short=False) for q in pattern]
+
+
+def _ox_text(term: Any, short: bool = True) -> str:
+    """A pyoxigraph term as text: IRIs (prefixed when `short`), literals' lexical forms."""
+    import pyoxigraph as ox
+
+    if term is None:
+        return ""
+    if isinstance(term, ox.NamedNode):
+        return compact_iri(term.value) if short else term.value
+    return str(getattr(term, "value", term))
+
+
+def _unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(i for i in items if i))
+
+
+def _source_label(row: dict[str, str]) -> str:
+    return row.get("sourceTitle") or row.get("source", "")
+
+
+def _grouped(
+    rows: list[dict[str, str]], key: tuple[str, ...], collect: dict[str, str]
+) -> list[dict[str, Any]]:
+    """Merge rows that agree on `key`; `collect` maps an output list field to a row field
+    ('source' collects source titles)."""
+    merged: dict[tuple[str, ...], dict[str, Any]] = {}
+    for row in rows:
+        k = tuple(row.get(f, "") for f in key)
+        entry = merged.setdefault(
+            k, {**{f: row.get(f, "") for f in key}, **{c: [] for c in collect}}
+        )
+        for out, src in collect.items():
+            value = _source_label(row) if src == "source" else row.get(src, "")
+            if value and value not in entry[out]:
+                entry[out].append(value)
+    return list(merged.values())
+
+
+def build_card(
+    code: str,
+    payer: str | None = None,
+    graph: Graph | None = None,
+    store: pyoxigraph.Store | None = None,
+) -> Card:
+    """The card of `code` (E1392, 97112, M54.59 ...); `payer` narrows rules to one payer.
+
+    Reads `graph` (rdflib) or `store` (pyoxigraph); by default the bundled knowledge store.
+    """
+    from .namespaces import CG, SKOS, payer_iri
+
+    if graph is None and store is None:
+        from .kg import knowledge_store
+
+        store = knowledge_store()
+    reader = _Reader(graph, store)
+    rdf_type = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+    found = [c for c in code_candidates(code) if reader.objects(str(c), str(SKOS.notation))]
+    if not found:
+        notations = sorted(set(reader.objects(None, str(SKOS.notation))))
+        close = difflib.get_close_matches(code.strip().upper(), notations, n=5, cutoff=0.6)
+        hint = (
+            f"; did you mean {', '.join(close)}?" if close else "; try: claimgraph code search TEXT"
+        )
+        raise ClaimgraphError(f"unknown code '{code}'{hint}")
+    iri = str(found[0])
+    payer_iris = reader.subjects(rdf_type, str(CG.Payer))
+    payers = sorted(compact_iri(p).removeprefix("payer:") for p in payer_iris)
+    if payer is not None and str(payer_iri(payer)) not in payer_iris:
+        raise ClaimgraphError(
+            f"unknown payer '{payer}'; known payers: {', '.join(payers) or 'none'}"
+        )
+
+    params = {"code": compact_iri(iri)}
+    with_payer = {**params, **({"payer": payer} if payer else {})}
+    facts = reader.rows("code-card", params)
+    first = facts[0] if facts else {}
+    card = Card(
+        code=first.get("notation", code),
+        iri=iri,
+        scheme=first.get("schemeLabel") or first.get("scheme", ""),
+        official_descriptor=first.get("officialDescriptor", ""),
+        short_descriptor=first.get("shortDescriptor", ""),
+        label=first.get("label", ""),
+        effective_from=first.get("effectiveFrom", ""),
+        effective_until=first.get("effectiveUntil", ""),
+        payer=payer or "",
+        code_sources=_unique([_source_label(r) for r in facts]),
+    )
+    for flag, text in (
+        ("isRental", "rental"),
+        ("isTimed", "timed (per 15 minutes)"),
+        ("isAttended", "attended (one-on-one)"),
+    ):
+        if first.get(flag) == "true":
+            card.flags.append(text)
+    if first.get("billable") == "false":
+        until = first.get("billableUntil")
+        card.flags.append("not billable" + (f" (billable until {until})" if until else ""))
+    elif first.get("billable") == "true":
+        card.flags.append("billable")
+
+    disagreements = reader.rows("article-disagreements", params)
+    for row in disagreements:
+        descriptor = row["correctDescriptor"]
+        row["correct"] = row["correctNotation"] + (f" ({descriptor})" if descriptor else "")
+    card.disagreements = _grouped(
+        disagreements, ("stated",), {"correctCodes": "correct", "sources": "source"}
+    )
+    card.misattributions = _grouped(
+        [
+            r
+            for r in reader.rows("article-disagreements", {})
+            if r["correctCode"] == compact_iri(iri)
+        ],
+        ("notation", "stated"),
+        {"sources": "source"},
+    )
+    card.modifiers = _grouped(
+        reader.rows("modifiers", with_payer),
+        ("requirement", "ruleId", "severity"),
+        {"modifiers": "modifier", "payers": "payer", "sources": "source"},
+    )
+    card.documentation = _grouped(
+        reader.rows("documentation-checklist", with_payer),
+        ("document", "documentLabel"),
+        {"rules": "ruleId", "payers": "payer", "basis": "basis", "sources": "source"},
+    )
+    card.denial_reasons = _grouped(
+        reader.rows("denial-reasons", params), ("reason", "explanation"), {"sources": "source"}
+    )
+    card.related_codes = _grouped(
+        reader.rows("related-codes", params),
+        ("relation", "relatedNotation", "relatedDescriptor"),
+        {"reasons": "reason", "sources": "source"},
+    )
+    card.diagnoses = _grouped(
+        reader.rows("diagnoses", params),
+        ("role", "relatedNotation", "relatedDescriptor"),
+        {"reasons": "reason", "sources": "source"},
+    )
+    card.rules = _grouped(
+        reader.rows("rules-for-code", with_payer),
+        ("ruleId", "severity", "message", "effectiveFrom", "effectiveUntil"),
+        {"payers": "payer", "sources": "source"},
+    )
+    for group in (card.modifiers, card.documentation, card.rules):
+        for entry in group:
+            names = [n.removeprefix("payer:") for n in entry["payers"]]
+            entry["payers"] = (
+                ["all payers"] if payer is None and set(names) == set(payers) else names
+            )
+    groups = (
+        card.disagreements,
+        card.misattributions,
+        card.modifiers,
+        card.documentation,
+        card.denial_reasons,
+        card.related_codes,
+        card.diagnoses,
+        card.rules,
+    )
+    card.sources = _unique(
+        card.code_sources + [s for group in groups for entry in group for s in entry["sources"]]
+    )
+    return card
+
+
+def render(card: Card) -> None:
+    """Print the card for people (rich)."""
+    from rich.console import Console
+    from rich.markup import escape as e
+    from rich.table import Table
+
+    console = Console()
+
+    def j(values: list[str], sep: str = ", ") -> str:
+        return e(sep.join(values))
+
+    head = f"[bold]{e(card.code)}[/bold]  {e(card.official_descriptor or card.label)}"
+    console.print(head + (f"  [dim]({e(card.scheme)})[/dim]" if card.scheme else ""))
+    if card.short_descriptor:
+        console.print(f"  short descriptor: {e(card.short_descriptor)}")
+    dates = [f"effective from {card.effective_from}"] if card.effective_from else []
+    dates += [f"until {card.effective_until}"] if card.effective_until else []
+    if dates or card.flags:
+        console.print("  " + "; ".join(dates + card.flags))
+    if card.code_sources:
+        console.print(f"  source: {e('; '.join(card.code_sources))}")
+
+    def section(title: str, lines: list[str]) -> None:
+        if lines:
+            console.print(f"\n[bold underline]{e(title)}[/bold underline]")
+            for line in lines:
+                console.print(f"  - {line}")
+
+    section(
+        "What the articles say",
+        [
+            f'[yellow]article says[/yellow] {e(card.code)} is "{e(d["stated"])}" '
+            "[yellow](disagrees with the official descriptor)[/yellow]"
+            + (
+                f"; the code for that is {j(d['correctCodes'], ' or ')}"
+                if d["correctCodes"]
+                else ""
+            )
+            + f" [dim]- {j(d['sources'], '; ')}[/dim]"
+            for d in card.disagreements
+        ]
+        + [
+            f'[yellow]article says[/yellow] {e(d["notation"])} is "{e(d["stated"])}"; '
+            f"that description fits {e(card.code)} [dim]- {j(d['sources'], '; ')}[/dim]"
+            for d in card.misattributions
+        ],
+    )
+    section(
+        "Modifiers",
+        [
+            ("required, at least one of: " if m["requirement"] == "required" else "forbidden: ")
+            + f"[bold]{j(m['modifiers'])}[/bold]  {e(m['ruleId'])}"
+            + f" ({e(m['severity'])}; {j(m['payers'])})"
+            + (f" [dim]- {j(m['sources'], '; ')}[/dim]" if m["sources"] else "")
+            for m in card.modifiers
+        ],
+    )
+    section(
+        "Documentation to keep on file",
+        [
+            f"{e(d['documentLabel'] or d['document'])}"
+            + (f"  rules {j(d['rules'])} ({j(d['payers'])})" if d["rules"] else "")
+            + ("  expected for the code" if "expected for the code" in d["basis"] else "")
+            for d in card.documentation
+        ],
+    )
+    section(
+        "Common denial reasons",
+        [
+            f"{e(d['reason'])}"
+            + (f": {e(d['explanation'])}" if d["explanation"] else "")
+            + (f" [dim]- {j(d['sources'], '; ')}[/dim]" if d["sources"] else "")
+            for d in card.denial_reasons
+        ],
+    )
+    section(
+        "Related codes",
+        [
+            f"{e(r['relation'])} [bold]{e(r['relatedNotation'])}[/bold]"
+            + (f" ({e(r['relatedDescriptor'])})" if r["relatedDescriptor"] else "")
+            + (f": {j(r['reasons'])}" if r["reasons"] else "")
+            + (f" [dim]- {j(r['sources'], '; ')}[/dim]" if r["sources"] else "")
+            for r in card.related_codes
+        ],
+    )
+    section(
+        "Diagnoses",
+        [
+            f"{e(d['role'])} [bold]{e(d['relatedNotation'])}[/bold]"
+            + (f" ({e(d['relatedDescriptor'])})" if d["relatedDescriptor"] else "")
+            + (f": {j(d['reasons'])}" if d["reasons"] else "")
+            + (f" [dim]- {j(d['sources'], '; ')}[/dim]" if d["sources"] else "")
+            for d in card.diagnoses
+        ],
+    )
+    if card.rules:
+        title = "Rules that apply" + (f" (payer: {card.payer})" if card.payer else "")
+        console.print(f"\n[bold underline]{e(title)}[/bold underline]")
+        table = Table(show_header=True, header_style="bold", box=None, padding=(0, 1))
+        for column in ("rule", "severity", "payers", "message", "source"):
+            table.add_column(column, overflow="fold")
+        for r in card.rules:
+            until = f" (until {r['effectiveUntil']})" if r["effectiveUntil"] else ""
+            table.add_row(
+                e(r["ruleId"]),
+                e(r["severity"]),
+                j(r["payers"]),
+                e(r["message"] + until),
+                j(r["sources"], "; "),
+            )
+        console.print(table)
+    section("Sources", [e(s) for s in card.sources])

@@ -1,0 +1,354 @@
+"""What both validation engines share: enrichment facts, the rulebook, findings, batching.
+
+- `enrichment(claims_graph)`: facts about the codes a batch of claims uses that are not in the
+  bundled graph (the scheme of a procedure code, the ICD-10-CM index, the user's imported code
+  sets), added to the data graph so the rules can read them.
+- `Rulebook`: every shape that reports findings, with its rule id, severity, message, sources.
+  A rule may have parts (shapes with `dct:isPartOf` the rule) with their own severity/message.
+- `to_finding` / `finalize`: a (focus node, shape) result as a `Finding`, deduplicated, sorted.
+- `patient_batches`: claims in batches that keep each patient's claims together (NMR-02).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from urllib.parse import unquote
+
+from rdflib import RDF, Graph, Literal, URIRef
+from rdflib.term import Node
+
+from ..findings import Finding
+from ..ingest.model import ClaimData
+from ..namespaces import (
+    BASE,
+    CG,
+    CLAIM,
+    CODE,
+    DCT,
+    ICD10CM,
+    MODIFIER,
+    SCHEME,
+    SH,
+    SKOS,
+    icd10cm_dotted,
+    payer_iri,
+)
+
+Triple = tuple[Node, Node, Node]
+
+SEVERITY_NAMES = {SH.Violation: "violation", SH.Warning: "warning", SH.Info: "info"}
+_LINE_RE = re.compile(r"^(?P<claim>[^/]+)(?:/line/(?P<line>[0-9]+))?$")
+_CPT_MODIFIER_RE = re.compile(r"^[0-9]{2}$")  # CPT modifiers are two digits (59); HCPCS have a letter
+
+
+# ---------------------------------------------------------------------------------------------
+# Enrichment: facts about the codes of a batch, added to the data graph
+# ---------------------------------------------------------------------------------------------
+
+
+def _codestore_facts(procedure_codes: set[URIRef], modifiers: set[URIRef]) -> list[Triple]:
+    """Facts from the user's imported code sets (claimgraph import ...), if that module exists."""
+    try:
+        from .. import codestore  # type: ignore[attr-defined]
+    except ImportError:
+        return []
+    return list(codestore.facts_for(procedure_codes, modifiers))
+
+
+def _local(iri: URIRef, namespace: str) -> str | None:
+    s = str(iri)
+    return unquote(s[len(namespace) :]) if s.startswith(namespace) else None
+
+
+def enrichment(claims_graph: Graph) -> list[Triple]:
+    """Facts the rules need about the codes `claims_graph` uses, beyond the bundled graph.
+
+    Procedure codes get `skos:inScheme` from their IRI (code/hcpcs/ -> scheme:hcpcs); modifiers
+    their modifier scheme; diagnoses found in the ICD-10-CM index `a cg:ICD10CMCode` and
+    `cg:billable`; plus whatever the imported code sets know. Unknown codes get nothing.
+    """
+    from .. import icd
+
+    out: list[Triple] = []
+    procedures = {o for o in claims_graph.objects(None, CG.procedureCode) if isinstance(o, URIRef)}
+    modifiers = {o for o in claims_graph.objects(None, CG.modifier) if isinstance(o, URIRef)}
+    diagnoses = {o for o in claims_graph.objects(None, CG.hasDiagnosis) if isinstance(o, URIRef)}
+    for code in sorted(procedures):
+        rest = _local(code, str(CODE))
+        system = rest.split("/", 1)[0] if rest and "/" in rest else None
+        if system in ("hcpcs", "cpt"):
+            out.append((code, SKOS.inScheme, SCHEME[system]))
+    for mod in sorted(modifiers):
+        notation = _local(mod, str(MODIFIER))
+        if notation:
+            scheme = "cpt-modifiers" if _CPT_MODIFIER_RE.match(notation) else "hcpcs-modifiers"
+            out.append((mod, SKOS.inScheme, SCHEME[scheme]))
+    for dx in sorted(diagnoses):
+        notation = _local(dx, str(ICD10CM))
+        if notation is None:
+            continue
+        found = icd.lookup(notation) if notation == icd10cm_dotted(notation) else None
+        if found is not None:
+            out.append((dx, RDF.type, CG.ICD10CMCode))
+            out.append((dx, CG.billable, Literal(found[0])))
+    out.extend(_codestore_facts(procedures, modifiers))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The rulebook
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule of the catalogue (a shape typed cg:Rule)."""
+
+    iri: URIRef
+    id: str
+    severity: str
+    name: str
+    message: str
+    topic: str  # local name of the cg:Topic, e.g. "oxygen"
+    sources: tuple[str, ...]  # titles of the dct:source nodes
+    source_iris: tuple[URIRef, ...]
+    payers: tuple[str, ...] = ()  # cg:appliesToPayer (local names); empty = every payer
+    excluded_payers: tuple[str, ...] = ()
+    codes: tuple[str, ...] = ()  # cg:appliesToCode notations
+    effective_from: str | None = None
+    effective_until: str | None = None
+
+    @property
+    def source(self) -> str:
+        return "; ".join(self.sources)
+
+
+@dataclass(frozen=True)
+class ShapeEntry:
+    """A shape that reports findings: a rule itself or one of its parts."""
+
+    iri: URIRef
+    rule: Rule
+    severity: str
+    message: str
+    target_class: URIRef | None
+    selects: tuple[str, ...] = field(default=())  # the sh:select texts of its sh:sparql
+
+
+def _text(g: Graph, s: Node, p: URIRef) -> str:
+    """One literal value, English preferred, deterministic; '' when absent."""
+    values = sorted(g.objects(s, p), key=lambda v: (getattr(v, "language", None) not in (None, "en"), str(v)))
+    return " ".join(str(values[0]).split()) if values else ""
+
+
+def _local_name(iri: Node) -> str:
+    return unquote(str(iri).rstrip("/").rsplit("/", 1)[-1])
+
+
+class Rulebook:
+    """Rule IRI (and part IRI) -> rule id, severity, name, message, sources, topic, scope."""
+
+    def __init__(self, graph: Graph):
+        self.rules: dict[str, Rule] = {}
+        self.shapes: dict[URIRef, ShapeEntry] = {}
+        for r in sorted(s for s in graph.subjects(RDF.type, CG.Rule) if isinstance(s, URIRef)):
+            rule = self._rule(graph, r)
+            self.rules[rule.id] = rule
+            self.shapes[r] = self._entry(graph, r, rule)
+        for part in sorted(s for s in graph.subjects(DCT.isPartOf, None) if isinstance(s, URIRef)):
+            parent = graph.value(part, DCT.isPartOf)
+            if parent in self.shapes and part not in self.shapes:
+                self.shapes[part] = self._entry(graph, part, self.shapes[parent].rule)  # type: ignore[index]
+
+    @staticmethod
+    def _rule(g: Graph, r: URIRef) -> Rule:
+        sources = sorted(o for o in g.objects(r, DCT.source) if isinstance(o, URIRef))
+        titles = tuple(_text(g, s, DCT.title) or _local_name(s) for s in sources)
+        code_notes = sorted(_text(g, c, SKOS.notation) or _local_name(c) for c in g.objects(r, CG.appliesToCode))
+        frm, until = g.value(r, CG.effectiveFrom), g.value(r, CG.effectiveUntil)
+        return Rule(
+            iri=r,
+            id=_text(g, r, DCT.identifier) or _local_name(r),
+            severity=SEVERITY_NAMES.get(g.value(r, SH.severity), "violation"),  # type: ignore[arg-type]
+            name=_text(g, r, SH.name),
+            message=_text(g, r, SH.message),
+            topic=_local_name(g.value(r, CG.topic) or ""),
+            sources=titles,
+            source_iris=tuple(sources),
+            payers=tuple(sorted(_local_name(p) for p in g.objects(r, CG.appliesToPayer))),
+            excluded_payers=tuple(sorted(_local_name(p) for p in g.objects(r, CG.excludesPayer))),
+            codes=tuple(code_notes),
+            effective_from=str(frm) if frm is not None else None,
+            effective_until=str(until) if until is not None else None,
+        )
+
+    @staticmethod
+    def _entry(g: Graph, shape: URIRef, rule: Rule) -> ShapeEntry:
+        sev = g.value(shape, SH.severity)
+        target = g.value(shape, SH.targetClass)
+        selects = tuple(
+            sorted(str(q) for c in g.objects(shape, SH.sparql) for q in g.objects(c, SH.select))
+        )
+        return ShapeEntry(
+            iri=shape,
+            rule=rule,
+            severity=SEVERITY_NAMES[sev] if sev in SEVERITY_NAMES else rule.severity,  # type: ignore[index]
+            message=_text(g, shape, SH.message) or rule.message,
+            target_class=target if isinstance(target, URIRef) else None,
+            selects=selects,
+        )
+
+    def entry(self, shape: URIRef) -> ShapeEntry:
+        return self.shapes[shape]
+
+    def applies_to_payer(self, rule_id: str, payer: str, categories: Mapping[str, set[str]]) -> bool:
+        """Whether a rule checks claims of `payer` (its categories from `payer_categories`)."""
+        rule = self.rules[rule_id]
+        cats = categories.get(payer, {payer})
+        if rule.excluded_payers and cats & set(rule.excluded_payers):
+            return False
+        return not rule.payers or bool(cats & set(rule.payers))
+
+
+@cache
+def rulebook() -> Rulebook:
+    from ..kg import knowledge_graph
+
+    return Rulebook(knowledge_graph())
+
+
+@cache
+def payer_categories() -> dict[str, set[str]]:
+    """Payer local name -> itself and every category it is in (aetna -> {aetna, commercial})."""
+    from ..kg import knowledge_graph
+
+    g = knowledge_graph()
+    return {
+        _local_name(p): {_local_name(c) for c in g.transitive_objects(p, CG.inCategory)}
+        for p in g.subjects(RDF.type, CG.Payer)
+    }
+
+
+def payers_in(name: str) -> set[str]:
+    """The payers a claim may name to count as `name` (itself, or the members of a category)."""
+    cats = payer_categories()
+    return {p for p, c in cats.items() if name in c} or {name}
+
+
+# ---------------------------------------------------------------------------------------------
+# Findings
+# ---------------------------------------------------------------------------------------------
+
+
+def line_codes(claims: Iterable[ClaimData]) -> dict[URIRef, str]:
+    """Line IRI -> the procedure code as billed (upper case), for the findings' `code`."""
+    from ..namespaces import line_iri
+
+    out: dict[URIRef, str] = {}
+    for c in claims:
+        for n, line in enumerate(c.lines, start=1):
+            if isinstance(line.code, str) and line.code.strip():
+                out[line_iri(c.key, n)] = line.code.strip().upper()
+    return out
+
+
+def _code_of(focus: URIRef, index: Graph | Mapping[URIRef, str]) -> str | None:
+    if isinstance(index, Graph):
+        codes = sorted(index.objects(focus, CG.procedureCode))
+        if not codes:
+            return None
+        return _text(index, codes[0], SKOS.notation) or _local_name(codes[0])
+    return index.get(focus)
+
+
+def focus_position(focus: Node) -> tuple[str, int | None]:
+    """(claim key, line number or None) of a claim or line IRI."""
+    rest = str(focus)[len(str(CLAIM)) :] if str(focus).startswith(str(CLAIM)) else str(focus)
+    m = _LINE_RE.match(rest)
+    if not m:
+        return unquote(rest), None
+    return unquote(m["claim"]), int(m["line"]) if m["line"] else None
+
+
+def to_finding(
+    focus_node: Node,
+    rule_iri: URIRef,
+    claims_graph_or_index: Graph | Mapping[URIRef, str],
+    rulebook: Rulebook,
+    message: str | None = None,
+) -> Finding:
+    """A shape's result on a claim or line as a Finding; `message` overrides the shape's."""
+    entry = rulebook.entry(rule_iri)
+    claim, line = focus_position(focus_node)
+    code = _code_of(focus_node, claims_graph_or_index) if line is not None else None  # type: ignore[arg-type]
+    return Finding(
+        claim=claim,
+        line=line,
+        rule=entry.rule.id,
+        severity=entry.severity,
+        code=code,
+        message=" ".join(message.split()) if message else entry.message,
+        source=entry.rule.source,
+    )
+
+
+def finalize(findings: Iterable[Finding]) -> list[Finding]:
+    """One finding per (claim, line, rule, severity) (the first by message), in report order."""
+    best: dict[tuple[str, int | None, str, str], Finding] = {}
+    for f in findings:
+        old = best.get(f.key)
+        if old is None or f.message < old.message:
+            best[f.key] = f
+    return sorted(best.values(), key=sort_key)
+
+
+def sort_key(f: Finding) -> tuple[str, int, str, int]:
+    from ..findings import SEVERITIES
+
+    return (f.claim, f.line or 0, f.rule, SEVERITIES.index(f.severity))
+
+
+# ---------------------------------------------------------------------------------------------
+# Batches
+# ---------------------------------------------------------------------------------------------
+
+
+def patient_batches(claims: Iterable[ClaimData], size: int = 200) -> Iterator[list[ClaimData]]:
+    """Claims in batches of about `size`; all claims of one patient land in the same batch."""
+    groups: dict[str, list[ClaimData]] = defaultdict(list)
+    order: list[str] = []
+    for c in claims:
+        key = f"p:{c.patient}" if isinstance(c.patient, (str, int)) and str(c.patient) else f"c:{c.index}:{id(c)}"
+        if key not in groups:
+            order.append(key)
+        groups[key].append(c)
+    batch: list[ClaimData] = []
+    for key in order:
+        group = groups[key]
+        if batch and len(batch) + len(group) > size:
+            yield batch
+            batch = []
+        batch.extend(group)
+    if batch:
+        yield batch
+
+
+__all__ = [
+    "BASE",
+    "Rule",
+    "Rulebook",
+    "ShapeEntry",
+    "enrichment",
+    "finalize",
+    "focus_position",
+    "line_codes",
+    "patient_batches",
+    "payer_iri",
+    "payers_in",
+    "rulebook",
+    "to_finding",
+]

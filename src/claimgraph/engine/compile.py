@@ -1,0 +1,504 @@
+"""Compile the shipped SHACL shapes to SPARQL SELECTs that return the failing focus nodes.
+
+The shapes stay the single source of truth: each check is derived from a shape, never written
+by hand. A check is one query `SELECT DISTINCT ?this WHERE { ... }` over claims + knowledge graph
+that returns every focus node pyshacl would report for that shape and constraint:
+
+- `sh:sparql` constraints: the prefixes of `sh:prefixes` are prepended (as pyshacl does),
+  `$currentShape` becomes the shape's IRI, and `$this` (pre-bound, one focus node at a time, in
+  pyshacl) becomes a variable joined with the target in EVERY group that mentions it, so the
+  query evaluates all focus nodes at once with the same result (a focus node satisfies its
+  target wherever pyshacl binds it). SELECTs that aggregate are grouped by `?this` as well.
+- SHACL core constraints (min/maxCount, datatype, class, nodeKind, in, hasValue, pattern,
+  min/maxLength, min/maxInclusive/Exclusive) of a rule or of its property shapes become
+  SELECTs that follow pyshacl's semantics (e.g. a value that cannot be compared fails).
+
+Anything else (sh:or, sh:node, $shapesGraph, LIMIT, ...) is refused with a `CompileError`
+naming the shape, so a new shape never silently escapes the fast engine.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from rdflib import RDF, RDFS, XSD, BNode, Graph, Literal, URIRef
+from rdflib.collection import Collection
+from rdflib.term import Node
+
+from ..errors import InternalError
+from ..namespaces import SH
+
+SEVERITY_NAMES = {SH.Violation: "violation", SH.Warning: "warning", SH.Info: "info"}
+OWL_CLASS = URIRef("http://www.w3.org/2002/07/owl#Class")
+DEFAULT_PREFIXES = {  # the prefixes pyshacl always declares
+    "rdf": str(RDF),
+    "rdfs": str(RDFS),
+    "owl": "http://www.w3.org/2002/07/owl#",
+}
+# Constraint parameters this compiler understands; any other sh: parameter is refused.
+CORE_PARAMETERS = {
+    SH.minCount, SH.maxCount, SH.datatype, SH["class"], SH.nodeKind, SH["in"], SH.hasValue,
+    SH.pattern, SH.flags, SH.minLength, SH.maxLength, SH.minInclusive, SH.maxInclusive,
+    SH.minExclusive, SH.maxExclusive,
+}  # fmt: skip
+# Shape properties that are not constraints (metadata, targets, structure).
+NON_CONSTRAINTS = {
+    SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.property,
+    SH.sparql, SH.severity, SH.message, SH.name, SH.description, SH.path, SH.order, SH.group,
+    SH.deactivated, SH.defaultValue, SH.prefixes, SH.declare,
+}  # fmt: skip
+
+
+class CompileError(InternalError):
+    """A shape uses something the fast engine cannot compile (a defect of the shapes)."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """One compiled constraint: its query returns `?this` for every failing focus node."""
+
+    rule: str  # IRI of the targeted node shape (the rule, or a named part of one)
+    shape: str | None  # the shape pyshacl names as sh:sourceShape (None: a blank node)
+    severity: str  # "violation" | "warning" | "info", as pyshacl reports it
+    component: str  # "sparql", "minCount", ...
+    query: str
+
+
+# --------------------------------------------------------------------------------------------
+# SPARQL text: a small tokenizer, enough to find variables, groups and SELECTs reliably.
+
+_TOKEN = re.compile(
+    r'(?P<ws>\s+)|(?P<comment>#[^\n]*)'
+    r'|(?P<string>"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
+    r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\')'
+    r'|(?P<iri><[^<>"{}|^`\\\x00-\x20]*>)'
+    r'|(?P<var>[?$][A-Za-z0-9_\u00B7\u00C0-\uFFFF]+)'
+    r'|(?P<word>[A-Za-z_][A-Za-z0-9_\-.]*(?::[A-Za-z0-9_\-.%]*)?|:[A-Za-z0-9_\-.%]*)'
+    r'|(?P<other>.)',
+    re.S,
+)
+_AGGREGATES = {"COUNT", "SUM", "MIN", "MAX", "AVG", "SAMPLE", "GROUP_CONCAT"}
+_REFUSED = {"MINUS", "VALUES", "SERVICE"}  # refused by SHACL-SPARQL (and pyshacl)
+
+
+@dataclass
+class _Tok:
+    kind: str
+    text: str
+    start: int  # offset in the query text
+
+    @property
+    def upper(self) -> str:
+        return self.text.upper() if self.kind == "word" else ""
+
+
+def _tokens(text: str) -> list[_Tok]:
+    out = []
+    for m in _TOKEN.finditer(text):
+        kind = m.lastgroup or "other"
+        if kind not in ("ws", "comment"):
+            out.append(_Tok(kind, m.group(), m.start()))
+    return out
+
+
+def _is_this(tok: _Tok) -> bool:
+    return tok.kind == "var" and tok.text[1:] == "this"
+
+
+@dataclass
+class _Select:
+    """A SELECT (the query or a sub-SELECT), by token positions."""
+
+    start: int  # index of the SELECT keyword
+    where: int  # index of its '{'
+    end: int  # index of its closing '}'
+    stop: int  # index after its solution modifiers
+
+
+def _match_braces(toks: list[_Tok]) -> dict[int, int]:
+    pairs, stack = {}, []
+    for i, t in enumerate(toks):
+        if t.text == "{" and t.kind == "other":
+            stack.append(i)
+        elif t.text == "}" and t.kind == "other":
+            if not stack:
+                raise ValueError("unbalanced '}'")
+            pairs[stack.pop()] = i
+    if stack:
+        raise ValueError("unbalanced '{'")
+    return pairs
+
+
+def _selects(toks: list[_Tok], pairs: dict[int, int]) -> list[_Select]:
+    out = []
+    for i, t in enumerate(toks):
+        if t.upper != "SELECT":
+            continue
+        j = i + 1
+        while j < len(toks) and not (toks[j].text == "{" and toks[j].kind == "other"):
+            j += 1
+        if j == len(toks):
+            raise ValueError("SELECT without a WHERE group")
+        end = pairs[j]
+        stop = end + 1
+        depth = 0  # solution modifiers run until the enclosing group closes
+        while stop < len(toks):
+            s = toks[stop]
+            if s.kind == "other" and s.text == "(":
+                depth += 1
+            elif s.kind == "other" and s.text == ")":
+                depth -= 1
+            elif s.kind == "other" and s.text in "{}" and depth == 0:
+                break
+            stop += 1
+        out.append(_Select(i, j, end, stop))
+    return out
+
+
+def _has_this(toks: list[_Tok], a: int, b: int) -> bool:
+    return any(_is_this(t) for t in toks[a:b])
+
+
+def rewrite_sparql(select: str, shape: str, target: str, prefixes: dict[str, str]) -> str:
+    """The pyshacl-equivalent all-focus-nodes query of one `sh:select` (see module doc)."""
+    toks = _tokens(select)
+    for t in toks:
+        if t.upper in _REFUSED:
+            raise ValueError(f"{t.upper} is not allowed in a SHACL-SPARQL constraint")
+        if t.kind == "var" and t.text[1:] in ("shapesGraph", "PATH", "value"):
+            raise ValueError(f"{t.text} is not supported by the fast engine")
+        if t.upper in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE") and t.upper != "SELECT":
+            raise ValueError("sh:select must be a SELECT query")
+    first = next((i for i, t in enumerate(toks) if t.upper == "SELECT"), None)
+    prologue = toks[:first]
+    if first is None:
+        raise ValueError("sh:select must be a SELECT query")
+    if prologue and prologue[0].upper not in ("PREFIX", "BASE"):
+        raise ValueError("sh:select must start with SELECT (after PREFIX declarations)")
+    if any(t.upper == "BASE" for t in prologue):
+        raise ValueError("BASE is not supported")
+    toks = toks[first:]
+    pairs = _match_braces(toks)
+    selects = _selects(toks, pairs)
+    if any(t.upper in ("FROM", "NAMED") for t in toks[: selects[0].where]):
+        raise ValueError("FROM clauses are not supported")
+    inserts: dict[int, list[str]] = {}  # token index -> texts to insert before it
+    replace: dict[int, str] = {}
+    for sel in selects:
+        correlated = sel is selects[0] or _has_this(toks, sel.where, sel.end)
+        if not correlated:
+            continue
+        head = toks[sel.start + 1 : sel.where]
+        words = [t.upper for t in head]
+        if "*" in [t.text for t in head] and sel is not selects[0]:
+            raise ValueError("a nested SELECT * cannot carry the pre-bound $this")
+        mods = toks[sel.end + 1 : sel.stop]
+        mod_words = [t.upper for t in mods]
+        if "LIMIT" in mod_words or "OFFSET" in mod_words:
+            raise ValueError("LIMIT/OFFSET would apply to all focus nodes at once")
+        for k, t in enumerate(head):  # `(... AS $this)` would rebind the pre-bound variable
+            if t.upper == "AS" and k + 1 < len(head) and _is_this(head[k + 1]):
+                raise ValueError("cannot rebind $this with AS")
+        if not any(_is_this(t) for t in head) and "*" not in [t.text for t in head]:
+            # project ?this: after SELECT [DISTINCT|REDUCED]
+            at = sel.start + 1 + (1 if words and words[0] in ("DISTINCT", "REDUCED") else 0)
+            inserts.setdefault(at, []).append("?this")
+        aggregated = "GROUP" in mod_words or any(
+            t.upper in _AGGREGATES for t in [*head, *mods]
+        )
+        if aggregated:
+            if "GROUP" in mod_words:
+                by = sel.end + 1 + mod_words.index("GROUP") + 2  # after GROUP BY
+                keys = []
+                for t in toks[by : sel.stop]:
+                    if t.upper in ("HAVING", "ORDER", "LIMIT", "OFFSET"):
+                        break
+                    keys.append(t)
+                if not any(_is_this(t) for t in keys):
+                    inserts.setdefault(by, []).append("?this")
+            else:
+                inserts.setdefault(sel.end + 1, []).append("GROUP BY ?this")
+    # Join the target in the top group and in every group that mentions ?this.
+    top = selects[0].where
+    for open_, close in pairs.items():
+        if open_ != top and not _has_this(toks, open_, close):
+            continue
+        nxt = toks[open_ + 1]
+        if nxt.upper == "SELECT":  # `{ SELECT ... }` holds a sub-SELECT, not a pattern
+            continue
+        inserts.setdefault(open_ + 1, []).append(target)
+    for i, t in enumerate(toks):
+        if _is_this(t):
+            replace[i] = "?this"
+        elif t.kind == "var" and t.text[1:] == "currentShape":
+            replace[i] = f"<{shape}>"
+    parts, pos = [], toks[0].start
+    for i, t in enumerate(toks):  # the original text, with insertions and replacements
+        parts.append(select[pos : t.start])
+        parts.extend(f" {x} " for x in inserts.get(i, []))
+        parts.append(replace.get(i, t.text))
+        pos = t.start + len(t.text)
+    parts.extend(f" {x} " for x in inserts.get(len(toks), []))
+    body = "".join(parts)
+    head = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in prefixes.items())
+    head += " ".join(t.text for t in prologue) + "\n"
+    return f"{head}SELECT DISTINCT ?this WHERE {{\n{{ {body} }}\n}}"
+
+
+# --------------------------------------------------------------------------------------------
+# Shapes graph -> checks
+
+
+def _lit(node: Node) -> str:
+    """A term as SPARQL text."""
+    if isinstance(node, URIRef):
+        return f"<{node}>"
+    if isinstance(node, Literal):
+        return node.n3()
+    raise ValueError("blank nodes cannot be used as constraint values")
+
+
+def _path(sg: Graph, p: Node) -> str:
+    """A SHACL property path as a SPARQL property path."""
+    if isinstance(p, URIRef):
+        return f"<{p}>"
+    if (p, RDF.first, None) in sg:
+        return "(" + "/".join(_path(sg, x) for x in Collection(sg, p)) + ")"
+    for pred, fmt in (
+        (SH.inversePath, "^({})"),
+        (SH.zeroOrMorePath, "({})*"),
+        (SH.oneOrMorePath, "({})+"),
+        (SH.zeroOrOnePath, "({})?"),
+    ):
+        inner = sg.value(p, pred)
+        if inner is not None:
+            return fmt.format(_path(sg, inner))
+    alt = sg.value(p, SH.alternativePath)
+    if alt is not None:
+        return "(" + "|".join(_path(sg, x) for x in Collection(sg, alt)) + ")"
+    raise ValueError("unsupported sh:path")
+
+
+_LEXICAL = {  # well-formed lexical forms (pyshacl reports ill-typed literals for sh:datatype)
+    XSD.integer: r"^[+-]?[0-9]+$",
+    XSD.decimal: r"^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)$",
+    XSD.boolean: r"^(true|false|1|0)$",
+    XSD.date: r"^-?[0-9]{4,}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])(Z|[+-][0-9]{2}:[0-9]{2})?$",
+}
+
+
+def _datatype_ok(dt: Node) -> str:
+    if dt == RDFS.Literal:
+        return "isLiteral(?v)"
+    if dt == RDFS.Datatype:
+        return "(isLiteral(?v) && datatype(?v) != rdf:langString)"
+    cond = f"(isLiteral(?v) && datatype(?v) = {_lit(dt)}"
+    if dt in _LEXICAL:
+        cond += f' && REGEX(STR(?v), "{_LEXICAL[dt]}")'
+        if dt == XSD.date:  # also a real calendar date (2026-02-30 is ill-typed)
+            cond += " && COALESCE(BOUND(?v) && xsd:date(STR(?v)) = ?v, false)"
+    return cond + ")"
+
+
+def _range_ok(op: str, bound: Literal) -> str:
+    """pyshacl: passes only for a literal comparable with the bound (strings with strings)."""
+    if isinstance(bound.value, str):
+        kind = "(isLiteral(?v) && (datatype(?v) = xsd:string || datatype(?v) = rdf:langString))"
+    elif bound.datatype in (XSD.date, XSD.dateTime):
+        kind = f"(isLiteral(?v) && datatype(?v) = {_lit(bound.datatype)})"
+    else:
+        kind = "isNumeric(?v)"
+    return f"({kind} && COALESCE(?v {op} {_lit(bound)}, false))"
+
+
+def _value_ok(sg: Graph, param: URIRef, value: Node, shape: Node) -> str | None:
+    """A SPARQL condition on ?v that holds when the value node passes one value constraint."""
+    if param == SH.datatype:
+        return _datatype_ok(value)
+    if param == SH["class"]:
+        return f"(!isLiteral(?v) && EXISTS {{ ?v rdf:type/rdfs:subClassOf* {_lit(value)} }})"
+    if param == SH.nodeKind:
+        kinds = {
+            SH.IRI: "isIRI(?v)", SH.BlankNode: "isBlank(?v)", SH.Literal: "isLiteral(?v)",
+            SH.BlankNodeOrIRI: "!isLiteral(?v)", SH.BlankNodeOrLiteral: "!isIRI(?v)",
+            SH.IRIOrLiteral: "!isBlank(?v)",
+        }  # fmt: skip
+        return kinds[value]  # type: ignore[index]
+    if param == SH["in"]:
+        members = list(Collection(sg, value))  # type: ignore[arg-type]
+        return "(" + " || ".join(f"sameTerm(?v, {_lit(m)})" for m in members) + ")" if members else "false"
+    if param == SH.pattern:
+        flags = sg.value(shape, SH.flags)
+        pat = Literal(str(value)).n3()
+        f = f", {Literal(str(flags)).n3()}" if flags else ""
+        return f"(!isBlank(?v) && REGEX(STR(?v), {pat}{f}))"
+    if param in (SH.minLength, SH.maxLength):
+        op = ">=" if param == SH.minLength else "<="
+        return f"(!isBlank(?v) && STRLEN(STR(?v)) {op} {int(value)})"  # type: ignore[call-overload]
+    ops = {SH.minInclusive: ">=", SH.maxInclusive: "<=", SH.minExclusive: ">", SH.maxExclusive: "<"}
+    if param in ops:
+        if not isinstance(value, Literal):
+            raise ValueError(f"{param} needs a literal")
+        return _range_ok(ops[param], value)
+    return None
+
+
+def _prefixes(sg: Graph, sparql_node: Node) -> dict[str, str]:
+    """pyshacl's prefix collection: rdf/rdfs/owl plus the sh:declare of each sh:prefixes."""
+    out = dict(DEFAULT_PREFIXES)
+    onts = set(sg.subjects(RDF.type, URIRef("http://www.w3.org/2002/07/owl#Ontology")))
+    global_declares = {d for o in onts for d in sg.objects(o, SH.declare)}
+    for pv in sg.objects(sparql_node, SH.prefixes):
+        own = set(sg.objects(pv, SH.declare))
+        declares = own if own and pv in onts else global_declares | own
+        for d in declares:
+            prefix, ns = sg.value(d, SH.prefix), sg.value(d, SH.namespace)
+            if prefix is None or ns is None:
+                raise ValueError("sh:declare needs sh:prefix and sh:namespace")
+            out[str(prefix)] = str(ns)
+    return out
+
+
+def _target(kg: Graph, sg: Graph, shape: Node) -> str:
+    """The target of a shape as a pattern binding ?this (subclasses resolved from the KG)."""
+    branches = []
+    for cls in sg.objects(shape, SH.targetClass):
+        closure = sorted({str(c) for c in kg.transitive_subjects(RDFS.subClassOf, cls)} | {str(cls)})
+        branches += [f"{{ ?this rdf:type <{c}> }}" for c in closure]
+    for node in sg.objects(shape, SH.targetNode):
+        branches.append(f"{{ BIND({_lit(node)} AS ?this) }}")
+    for p in sg.objects(shape, SH.targetSubjectsOf):
+        branches.append(f"{{ ?this <{p}> [] }}")
+    for p in sg.objects(shape, SH.targetObjectsOf):
+        branches.append(f"{{ [] <{p}> ?this }}")
+    if not branches:
+        raise ValueError("no target")
+    if len(branches) == 1 and branches[0].startswith("{ ?this rdf:type"):
+        return branches[0][2:-2] + " ."
+    return " UNION ".join(branches) + " ."
+
+
+def _severity(sg: Graph, shape: Node) -> str:
+    sev = sg.value(shape, SH.severity, default=SH.Violation)
+    if sev not in SEVERITY_NAMES:
+        raise ValueError("sh:severity must be sh:Violation, sh:Warning or sh:Info")
+    return SEVERITY_NAMES[sev]  # type: ignore[index]
+
+
+def _deactivated(sg: Graph, node: Node) -> bool:
+    value = sg.value(node, SH.deactivated)
+    return isinstance(value, Literal) and value.value is True
+
+
+_PREFIX_HEAD = "PREFIX rdf: <{rdf}>\nPREFIX rdfs: <{rdfs}>\nPREFIX xsd: <{xsd}>\n".format(
+    rdf=str(RDF), rdfs=str(RDFS), xsd=str(XSD)
+)
+
+
+def _core_checks(sg: Graph, rule: URIRef, shape: Node, target: str) -> Iterator[Check]:
+    """The core constraints of `shape` (the rule itself, or one of its property shapes)."""
+    path_node = sg.value(shape, SH.path)
+    severity = _severity(sg, shape)
+    if path_node is None:
+        values = "BIND(?this AS ?v)"
+    else:
+        values = f"?this {_path(sg, path_node)} ?v ."
+    for param, value in sorted(sg.predicate_objects(shape), key=lambda po: (str(po[0]), str(po[1]))):
+        if param in NON_CONSTRAINTS or param == SH.flags or not str(param).startswith(str(SH)):
+            continue
+        if param not in CORE_PARAMETERS:
+            raise ValueError(f"unsupported constraint {param}")
+        name = str(param)[len(str(SH)) :]
+        if param in (SH.minCount, SH.maxCount):
+            if path_node is None:
+                raise ValueError(f"sh:{name} needs sh:path")
+            n = int(value)  # type: ignore[call-overload]
+            if param == SH.minCount and n <= 0:
+                continue
+            if param == SH.minCount and n == 1:
+                where = f"{target} FILTER NOT EXISTS {{ {values} }}"
+            elif param == SH.minCount:
+                where = (
+                    f"{{ SELECT ?this (COUNT(DISTINCT ?v) AS ?n) WHERE {{ {target} "
+                    f"OPTIONAL {{ {values} }} }} GROUP BY ?this }} FILTER (?n < {n})"
+                )
+            else:
+                where = (
+                    f"{{ SELECT ?this (COUNT(DISTINCT ?v) AS ?n) WHERE {{ {target} {values} }} "
+                    f"GROUP BY ?this }} FILTER (?n > {n})"
+                )
+        elif param == SH.hasValue:
+            if path_node is None:
+                where = f"{target} FILTER (!sameTerm(?this, {_lit(value)}))"
+            else:
+                where = f"{target} FILTER NOT EXISTS {{ {values} FILTER sameTerm(?v, {_lit(value)}) }}"
+        else:
+            ok = _value_ok(sg, param, value, shape)
+            where = f"{target} {values} FILTER (!COALESCE({ok}, false))"
+        query = f"{_PREFIX_HEAD}SELECT DISTINCT ?this WHERE {{ {where} }}"
+        source = str(shape) if isinstance(shape, URIRef) else None
+        yield Check(str(rule), source, severity, name, query)
+
+
+def rule_shapes(sg: Graph) -> list[URIRef]:
+    """Every shape pyshacl validates directly: node shapes with a target."""
+    targets = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
+    shapes = {s for t in targets for s in sg.subjects(t, None)}
+    for s in shapes:
+        if not isinstance(s, URIRef):
+            raise CompileError("a targeted shape must be named (an IRI), not a blank node")
+    for cls in (RDFS.Class, OWL_CLASS):
+        for s in sg.subjects(RDF.type, cls):
+            if (s, RDF.type, SH.NodeShape) in sg:
+                raise CompileError(f"{s}: implicit class targets are not supported")
+    return sorted(shapes)  # type: ignore[arg-type]
+
+
+def compile_shape(kg: Graph, sg: Graph, shape: URIRef) -> list[Check]:
+    """The checks of one rule shape; CompileError when it uses anything unsupported."""
+    try:
+        if _deactivated(sg, shape):
+            return []
+        if sg.value(shape, SH.path) is not None:
+            raise ValueError("a targeted property shape is not supported; target a node shape")
+        target = _target(kg, sg, shape)
+        checks = list(_core_checks(sg, shape, shape, target))
+        for ps in sorted(sg.objects(shape, SH.property), key=str):
+            if _deactivated(sg, ps):
+                continue
+            if sg.value(ps, SH.path) is None:
+                raise ValueError("a property shape without sh:path")
+            if (ps, SH.sparql, None) in sg or (ps, SH.property, None) in sg:
+                raise ValueError("sh:sparql or sh:property inside a property shape")
+            checks.extend(_core_checks(sg, shape, ps, target))
+        severity = _severity(sg, shape)
+        for sp in sorted(sg.objects(shape, SH.sparql), key=str):
+            if _deactivated(sg, sp):
+                continue
+            selects = list(sg.objects(sp, SH.select))
+            if len(selects) != 1:
+                raise ValueError("sh:sparql needs exactly one sh:select")
+            query = rewrite_sparql(str(selects[0]), str(shape), target, _prefixes(sg, sp))
+            checks.append(Check(str(shape), str(shape), severity, "sparql", query))
+        return checks
+    except (ValueError, KeyError) as e:
+        raise CompileError(f"cannot compile shape {shape}: {e}") from None
+
+
+def compile_shapes(kg: Graph, sg: Graph) -> list[Check]:
+    """All checks of the shapes graph `sg`; `kg` (ontology + shapes) resolves subclasses."""
+    return [c for shape in rule_shapes(sg) for c in compile_shape(kg, sg, shape)]
+
+
+def validate_queries(checks: Iterable[Check]) -> None:
+    """Parse every compiled query with Oxigraph: a compile defect shows up at compile time."""
+    from pyoxigraph import Store
+
+    store = Store()
+    for c in checks:
+        try:
+            store.query(c.query)
+        except SyntaxError as e:
+            raise CompileError(f"compiled query of {c.rule} ({c.component}) does not parse: {e}") from None

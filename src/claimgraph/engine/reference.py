@@ -1,0 +1,147 @@
+"""The reference engine: pyshacl over each batch of claims (the SHACL semantics, slow).
+
+Data graph = the batch's claims + knowledge_graph() (ontology and shapes, which the rules read
+through $currentShape) + enrichment facts; shapes graph = shapes_graph(); no inference (it would
+hide violations, ENGINES.md). pyshacl hands every sh:select to rdflib once per focus node and
+rdflib re-parses it each time; `_memoised_sparql` caches parse and algebra by query text while
+a validation runs (~10x), and puts rdflib's functions back afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from rdflib import Graph, URIRef
+from rdflib.term import Node
+
+from ..findings import Finding
+from ..ingest.model import ClaimData
+from ..namespaces import SH
+from .common import enrichment, finalize, line_codes, patient_batches, rulebook, to_finding
+
+BATCH = 100  # claims per pyshacl run (memory stays bounded; each run costs ~10 ms fixed)
+
+
+# Parsed and translated sh:select texts, kept for the life of the process (a few dozen rules).
+_PARSED: dict[str, Any] = {}
+_TRANSLATED: dict[tuple[int, Any, frozenset[tuple[str, str]]], tuple[Any, Any]] = {}
+
+
+@contextlib.contextmanager
+def _memoised_sparql() -> Iterator[None]:
+    """Cache rdflib's SPARQL parse and algebra by query text while pyshacl runs."""
+    from rdflib.plugins.sparql import processor
+
+    parse: Callable[..., Any] = processor.parseQuery
+    translate: Callable[..., Any] = processor.translateQuery
+
+    def cached_parse(q: Any) -> Any:
+        if not isinstance(q, str):
+            return parse(q)
+        tree = _PARSED.get(q)
+        if tree is None:
+            tree = _PARSED[q] = parse(q)
+        return tree
+
+    def cached_translate(tree: Any, base: Any = None, initNs: Any = None) -> Any:  # noqa: N803
+        key = (id(tree), base, frozenset((k, str(v)) for k, v in (initNs or {}).items()))
+        hit = _TRANSLATED.get(key)
+        if hit is None or hit[0] is not tree:
+            hit = _TRANSLATED[key] = (tree, translate(tree, base, initNs))
+        return hit[1]
+
+    processor.parseQuery = cached_parse  # type: ignore[assignment]
+    processor.translateQuery = cached_translate  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        processor.parseQuery = parse  # type: ignore[assignment]
+        processor.translateQuery = translate  # type: ignore[assignment]
+
+
+def data_graph(claims: list[ClaimData]) -> Graph:
+    from ..ingest.model import to_graph
+    from ..kg import knowledge_graph, new_graph
+
+    cg = to_graph(claims)
+    data = new_graph()
+    for t in knowledge_graph():
+        data.add(t)
+    for t in cg:
+        data.add(t)
+    for t in enrichment(cg):
+        data.add(t)  # type: ignore[arg-type]
+    return data
+
+
+def shape_results(claims: list[ClaimData]) -> list[tuple[URIRef, Node, str | None]]:
+    """pyshacl's results on a batch as (shape, focus node, message of its own or None)."""
+    import pyshacl
+
+    from ..kg import shapes_graph
+
+    book = rulebook()
+    data = data_graph(claims)
+    with _memoised_sparql():
+        _conforms, report, _text = pyshacl.validate(
+            data,
+            shacl_graph=shapes_graph(),
+            inference="none",
+            abort_on_first=False,
+            allow_warnings=True,
+            meta_shacl=False,
+            advanced=False,
+            js=False,
+        )
+    out: list[tuple[URIRef, Node, str | None]] = []
+    for result in report.subjects(SH.sourceShape, None):
+        shape = report.value(result, SH.sourceShape)
+        focus = report.value(result, SH.focusNode)
+        if not isinstance(shape, URIRef) or focus is None or shape not in book.shapes:
+            continue
+        entry = book.entry(shape)
+        messages = sorted(str(m) for m in report.objects(result, SH.resultMessage))
+        own = [m for m in messages if " ".join(m.split()) != entry.message]
+        out.append((shape, focus, own[0] if own else None))
+    return out
+
+
+def validate_batch(claims: list[ClaimData]) -> list[Finding]:
+    """Findings of one batch (claims of one patient always in the same batch)."""
+    book = rulebook()
+    index = line_codes(claims)
+    return [to_finding(f, s, index, book, m) for s, f, m in shape_results(claims)]
+
+
+def validate_claims(
+    claims: Iterable[ClaimData], *, jobs: int = 1, progress: bool = False
+) -> list[Finding]:
+    """All findings of `claims` with pyshacl, batch by batch (`jobs` processes)."""
+    batches = list(patient_batches(claims, BATCH))
+    total = sum(len(b) for b in batches)
+    findings: list[Finding] = []
+    done = 0
+
+    def tick(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            print(f"\rvalidated {done}/{total} claims", end="", file=sys.stderr, flush=True)
+
+    if jobs > 1 and len(batches) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            for batch, found in zip(batches, pool.map(validate_batch, batches), strict=True):
+                findings.extend(found)
+                tick(len(batch))
+    else:
+        for batch in batches:
+            findings.extend(validate_batch(batch))
+            tick(len(batch))
+    if progress and total:
+        print(file=sys.stderr)
+    return finalize(findings)

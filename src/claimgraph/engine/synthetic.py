@@ -1,0 +1,101 @@
+"""Synthetic claims for benchmarks and parity tests, built from the per-rule scenarios.
+
+Every rule has a failing and a passing scenario in tests/data/claims/<RULE>-fail|pass.json, so
+cloning those scenarios (fresh claim and patient ids for each copy) covers every rule of the
+catalogue with a realistic mix of clean and rule-breaking lines. On top of them, a few patients
+get many 97112 visits each (NMR-02), and the claims of each scenario copy are spread over the
+whole file, so a patient's claims are far apart. Deterministic for a given seed; nothing here
+is real patient data.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import random
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+_ROOT = Path(__file__).resolve().parents[3]
+SCENARIOS = _ROOT / "tests" / "data" / "claims"
+HEAVY_PATIENTS = 5  # patients with many 97112 visits (NMR-02)
+HEAVY_VISITS = 30  # visits each, every other day
+
+
+def load_scenarios(folder: Path = SCENARIOS) -> list[list[dict[str, Any]]]:
+    """The claims of each scenario file (sorted by name); the file's "expect" is ignored."""
+    files = sorted(folder.glob("*.json"))
+    if not files:
+        raise FileNotFoundError(f"no scenario files in {folder} (a source checkout is needed)")
+    return [json.loads(f.read_text(encoding="utf-8"))["claims"] for f in files]
+
+
+def _heavy_template(scenarios: list[list[dict[str, Any]]]) -> dict[str, Any] | None:
+    """A one-line 97112 claim for a patient of Aetna: the first such line of the scenarios."""
+    for claims in scenarios:
+        for c in claims:
+            if c.get("payer") != "aetna" or not isinstance(c.get("lines"), list):
+                continue
+            for n, line in enumerate(c["lines"], start=1):
+                if isinstance(line, dict) and line.get("code") == "97112":
+                    docs = [
+                        {**d, "line": 1}
+                        for d in c.get("documents", [])
+                        if isinstance(d, dict) and d.get("line") in (None, n)
+                    ]
+                    return {**c, "lines": [line], "documents": docs}
+    return None
+
+
+def _rename(claim: Any, tag: str) -> Any:
+    if not isinstance(claim, dict):
+        return claim
+    out = copy.deepcopy(claim)
+    if isinstance(out.get("id"), str) and out["id"]:
+        out["id"] = f"{out['id']}-{tag}"
+    if isinstance(out.get("patient"), str) and out["patient"]:
+        out["patient"] = f"{out['patient']}-{tag}"
+    return out
+
+
+def generate(n: int, *, seed: int = 0, folder: Path = SCENARIOS) -> Iterator[dict[str, Any]]:
+    """`n` claims (JSON objects of the claim contract), deterministic for `seed`."""
+    scenarios = load_scenarios(folder)
+    rng = random.Random(seed)
+    slots: list[tuple[float, int, int, int]] = []  # (position, scenario, copy, claim)
+    heavy = _heavy_template(scenarios)
+    n_heavy = min(HEAVY_PATIENTS * HEAVY_VISITS, n // 10) if heavy else 0
+    for v in range(n_heavy):
+        slots.append((rng.random(), -1, v // HEAVY_VISITS, v % HEAVY_VISITS))
+    copies = 0
+    while len(slots) < n:
+        s = copies % len(scenarios)
+        for k in range(len(scenarios[s])):
+            if len(slots) < n:
+                slots.append((rng.random(), s, copies, k))
+        copies += 1
+    slots.sort()
+    start = dt.date(2025, 9, 1)
+    for _pos, s, c, k in slots:
+        if s < 0:
+            assert heavy is not None
+            claim = _rename(heavy, f"H{c}")
+            claim["id"] = f"CLM-H{c}-{k}"
+            claim["lines"][0]["service_date"] = (start + dt.timedelta(days=2 * k)).isoformat()
+            yield claim
+        else:
+            yield _rename(scenarios[s][k], f"S{c}")
+
+
+def write_json(path: Path, n: int, *, seed: int = 0, folder: Path = SCENARIOS) -> int:
+    """Write `{"claims": [...]}` with `n` generated claims, one claim a line; returns n."""
+    count = 0
+    with path.open("w", encoding="utf-8") as f:
+        f.write('{"claims": [\n')
+        for claim in generate(n, seed=seed, folder=folder):
+            f.write((",\n" if count else "") + json.dumps(claim, separators=(",", ":")))
+            count += 1
+        f.write("\n]}\n")
+    return count

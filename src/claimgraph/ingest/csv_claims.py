@@ -1,0 +1,181 @@
+"""Claims as CSV: one row per claim line, documents in an optional second CSV (docs/formats.md).
+
+Rows of one claim are consecutive and share its `claim_id`; claim-level cells (payer, patient,
+diagnoses) are read from its first row. Documents come from `<name>.documents.csv` next to the
+claims file (or a file given explicitly), keyed by `claim_id`.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+from .model import BOOLEAN_FIELDS, DOCUMENT_FIELDS, NUMBER_FIELDS, ClaimData, DocumentData, LineData
+
+CLAIM_COLUMNS = ("claim_id", "payer", "patient", "diagnoses")
+LINE_COLUMNS = ("code", "modifiers", "units", "service_date", "body_site", "description")
+COLUMNS = (*CLAIM_COLUMNS, *LINE_COLUMNS)
+DOCUMENT_COLUMNS = ("claim_id", "type", "line", *DOCUMENT_FIELDS)
+DOCUMENTS_SUFFIX = ".documents.csv"
+
+_INT = re.compile(r"^[+-]?[0-9]+$")
+_DECIMAL = re.compile(r"^[+-]?[0-9]*\.[0-9]+$")
+_BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+_SPLIT_DX = re.compile(r"[;|]")
+_SPLIT_MOD = re.compile(r"[;|]")
+
+Warn = Callable[[str], None] | None
+
+
+def documents_path_for(path: Path) -> Path:
+    """`claims.csv` -> `claims.documents.csv` in the same folder."""
+    return path.with_name(path.stem + DOCUMENTS_SUFFIX)
+
+
+def integer_or_text(cell: str) -> int | str:
+    return int(cell) if _INT.match(cell) else cell
+
+
+def number_or_text(cell: str) -> int | Decimal | str:
+    if _INT.match(cell):
+        return int(cell)
+    return Decimal(cell) if _DECIMAL.match(cell) else cell
+
+
+def boolean_or_text(cell: str) -> bool | str:
+    return _BOOLEANS.get(cell.lower(), cell)
+
+
+def field_value(name: str, cell: str) -> Any:
+    """A document cell as the JSON value it stands for; what does not fit stays text."""
+    if name in BOOLEAN_FIELDS:
+        return boolean_or_text(cell)
+    if name in NUMBER_FIELDS:
+        return number_or_text(cell)
+    return cell
+
+
+def _rows(path: Path, known: tuple[str, ...], warn: Warn) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, {column: stripped cell}) for every data row; errors name the line."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            reader = csv.reader(f, strict=True)
+            try:
+                header = next(reader)
+            except StopIteration:
+                raise InputError("empty file: expected a CSV header row", path=str(path)) from None
+            columns = [h.strip().lower() for h in header]
+            if "claim_id" not in columns:
+                raise InputError(
+                    "the CSV header has no claim_id column", path=str(path), position="1"
+                )
+            extra = sorted({c for c in columns if c and c not in known})
+            if extra and warn:
+                warn(f"{path}: ignored columns outside the CSV contract: {', '.join(extra)}")
+            for cells in reader:
+                if not any(c.strip() for c in cells):
+                    continue
+                if len(cells) > len(columns):
+                    raise InputError(
+                        f"a row has {len(cells)} cells but the header has {len(columns)}",
+                        path=str(path),
+                        position=str(reader.line_num),
+                    )
+                row = {c: v.strip() for c, v in zip(columns, cells, strict=False) if c in known}
+                yield reader.line_num, row
+    except csv.Error as e:
+        where = str(getattr(e, "line_num", "")) or None
+        raise InputError("not valid CSV", path=str(path), position=where) from None
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text", path=str(path)) from None
+
+
+def read_documents(path: Path, warn: Warn = None) -> dict[str, list[DocumentData]]:
+    """Documents of a documents CSV by claim id, in file order."""
+    docs: dict[str, list[DocumentData]] = {}
+    for _n, row in _rows(path, DOCUMENT_COLUMNS, warn):
+        line: Any = row.get("line") or None
+        docs.setdefault(row.get("claim_id", ""), []).append(
+            DocumentData(
+                type=row.get("type") or None,
+                line=integer_or_text(line) if line else None,
+                fields={k: field_value(k, v) for k in DOCUMENT_FIELDS if (v := row.get(k))},
+            )
+        )
+    return docs
+
+
+def _line(row: dict[str, str]) -> LineData | None:
+    """The claim line of a row, or None when all its line cells are empty."""
+    if not any(row.get(c) for c in LINE_COLUMNS):
+        return None
+    units = row.get("units")
+    return LineData(
+        code=row.get("code") or None,
+        modifiers=[m.strip() for m in _SPLIT_MOD.split(row.get("modifiers", "")) if m.strip()],
+        units=integer_or_text(units) if units else None,
+        service_date=row.get("service_date") or None,
+        body_site=row.get("body_site") or None,
+        description=row.get("description") or None,
+    )
+
+
+def read_csv(path: Path, warn: Warn = None, documents: Path | None = None) -> Iterator[ClaimData]:
+    """Claims of a claims CSV, in file order (rows of one claim must be consecutive)."""
+    doc_path = documents if documents is not None else documents_path_for(path)
+    if documents is not None and not doc_path.is_file():
+        raise InputError("documents file not found", path=str(doc_path))
+    docs = read_documents(doc_path, warn) if doc_path.is_file() else {}
+    seen: dict[str, int] = {}  # claim id -> line of its first row
+    claim: ClaimData | None = None
+    first: dict[str, str] = {}
+    index = 0
+    differing = 0
+    for lineno, row in _rows(path, COLUMNS, warn):
+        cid = row.get("claim_id") or None
+        if claim is not None and cid is not None and cid == claim.id:
+            differing += any(row.get(c) and row.get(c) != first.get(c) for c in CLAIM_COLUMNS[1:])
+        else:
+            if claim is not None:
+                yield claim
+            if cid is not None:
+                if cid in seen:
+                    raise InputError(
+                        f"rows of one claim must be consecutive (claim first seen on line "
+                        f"{seen[cid]})",
+                        path=str(path),
+                        position=str(lineno),
+                    )
+                seen[cid] = lineno
+            index += 1
+            first = row
+            claim = ClaimData(
+                index=index,
+                id=cid,
+                payer=row.get("payer") or None,
+                patient=row.get("patient") or None,
+                diagnoses=[
+                    ("icd10cm", d.strip())
+                    for d in _SPLIT_DX.split(row.get("diagnoses", ""))
+                    if d.strip()
+                ],
+                documents=docs.pop(cid, []) if cid is not None else [],
+            )
+        line = _line(row)
+        if line is not None:
+            claim.lines.append(line)
+    if claim is not None:
+        yield claim
+    if warn and differing:
+        warn(
+            f"{path}: {differing} rows repeat a claim with different claim-level cells; "
+            "the first row of each claim is used"
+        )
+    if warn and docs:
+        orphans = sum(len(v) for v in docs.values())
+        warn(f"{doc_path}: {orphans} documents name a claim_id that is not in {path.name}")
