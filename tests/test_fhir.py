@@ -16,6 +16,9 @@ from claimgraph.ingest.fhir import DIAGNOSIS_SYSTEMS, DOCUMENT_TYPE_SYSTEM, PROC
 ROOT = Path(__file__).parent.parent
 HCPCS = "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"  # https spelling accepted
 CANARY = "ZZCANARY-Doe"
+ICD10 = "http://hl7.org/fhir/sid/icd-10-cm"
+ICD9 = "http://hl7.org/fhir/sid/icd-9-cm"
+UCUM = "http://unitsofmeasure.org"
 
 
 def coding(system: str, code: str) -> dict[str, Any]:
@@ -29,9 +32,9 @@ def claim_resource(**extra: Any) -> dict[str, Any]:
         "patient": {"reference": "Patient/PT-9", "display": CANARY},
         "insurer": {"identifier": {"value": "BCBS-TX"}},
         "diagnosis": [
-            {"sequence": 2, "diagnosisCodeableConcept": coding("http://hl7.org/fhir/sid/icd-9-cm", "496")},
-            {"sequence": 1, "diagnosisCodeableConcept": coding("http://hl7.org/fhir/sid/icd-10-cm", "J44.9")},
-            {"sequence": 3, "diagnosisCodeableConcept": coding("http://snomed.info/sct", "13645005")},
+            {"sequence": 2, "diagnosisCodeableConcept": coding(ICD9, "496")},
+            {"sequence": 1, "diagnosisCodeableConcept": coding(ICD10, "J44.9")},
+            {"sequence": 3, "diagnosisCodeableConcept": coding("http://snomed.info/sct", "1")},
         ],
         "item": [
             {"sequence": 2, "productOrService": coding("urn:example:local", "X1"),
@@ -44,7 +47,7 @@ def claim_resource(**extra: Any) -> dict[str, Any]:
         "supportingInfo": [
             {"sequence": 7, "category": coding(DOCUMENT_TYPE_SYSTEM, "oxygen-test"),
              "timingDate": "2025-12-20",
-             "valueQuantity": {"value": 55, "system": "http://unitsofmeasure.org", "code": "mm[Hg]"}},
+             "valueQuantity": {"value": 55, "system": UCUM, "code": "mm[Hg]"}},
             {"sequence": 8, "category": coding(
                 "http://terminology.hl7.org/CodeSystem/claiminformationcategory", "attachment")},
         ],

@@ -854,3 +854,33 @@ def _sorted_card(card: dict) -> dict:
             value = sorted(value)
         out[key] = value
     return out
+
+
+def test_graph_cache_roundtrip_is_private_and_refuses_foreign_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import stat
+
+    from claimgraph import kg
+
+    monkeypatch.setenv("CLAIMGRAPH_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("CLAIMGRAPH_NO_CACHE", raising=False)
+    files = fixture_files("code-card")
+    target = kg._cache_file(files)
+    assert target is not None and target.parent == tmp_path / "cache"
+    g = rdflib_graph(files)
+    kg._write_cache(target, g)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert stat.S_IMODE(target.parent.stat().st_mode) == 0o700
+    again = kg._read_cache(target)
+    assert isinstance(again, Graph) and set(again) == set(g)
+    os.chmod(target, 0o622)  # writable by others: never loaded
+    assert kg._read_cache(target) is None
+    os.chmod(target, 0o600)
+    target.write_bytes(b"not a pickle")
+    assert kg._read_cache(target) is None
+    # the key follows the bundled files: another file set, another cache file
+    assert kg._cache_file(fixture_files("modifiers")) != target
+    monkeypatch.setenv("CLAIMGRAPH_NO_CACHE", "1")
+    assert kg._cache_file(files) is None

@@ -5,8 +5,9 @@ Layout of that folder:
     claimgraph-store.json   {"format": 1, "current": "db-<id>"}: which database is current
     db-<id>/                a pyoxigraph (RocksDB) database holding every imported release
     .lock                   serialises writers
-An import copies the current database (a RocksDB checkpoint: hard links, instant), adds the
-release to the copy and then switches the pointer file atomically, so a failed or interrupted
+An import copies the current database (a RocksDB checkpoint: hard links, instant; or, when
+it replaces a release, the other releases' quads), adds the release to the copy and then
+switches the pointer file atomically, so a failed or interrupted
 import leaves the store exactly as it was and readers never open a database being written.
 
 Each release is the named graph `.../source/<release id>`, which also describes itself there
@@ -173,12 +174,15 @@ def import_release(release: Release, path: str | os.PathLike[str] | None = None)
         new = root / f"db-{uuid.uuid4().hex[:16]}"
         graph = ox.NamedNode(release_iri(release.release_id))
         try:
-            if old is not None:
-                ox.Store.read_only(str(old)).backup(str(new))
+            previous = ox.Store.read_only(str(old)) if old is not None else None
+            replaced = previous is not None and previous.contains_named_graph(graph)
+            if previous is not None and not replaced:
+                previous.backup(str(new))  # a checkpoint: hard links, instant
             store = ox.Store(str(new))
-            replaced = store.contains_named_graph(graph)
-            if replaced:
-                store.remove_graph(graph)
+            if previous is not None and replaced:  # copy the other releases (deleting is slow)
+                everything = previous.quads_for_pattern(None, None, None, None)
+                store.bulk_extend(q for q in everything if q.graph_name != graph)
+            del previous
             store.bulk_load(data, format=ox.RdfFormat.N_QUADS)
             store.flush()
             del store

@@ -111,13 +111,17 @@ def parse_header(text: str, path: str = "<query>") -> tuple[str, str, tuple[Para
     return fields["title"], fields["description"], tuple(params)
 
 
-def read_query_file(path: Path, name: str | None = None) -> NamedQuery:
+def _read_text(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise QueryError(
             f"cannot read the query file ({type(e).__name__})", path=str(path)
         ) from None
+
+
+def read_query_file(path: Path, name: str | None = None) -> NamedQuery:
+    text = _read_text(path)
     title, description, params = parse_header(text, str(path))
     return NamedQuery(name or path.stem, path, title, description, params, text)
 
@@ -134,11 +138,12 @@ def get_query(name_or_path: str) -> NamedQuery:
         path = Path(name_or_path)
         if not path.is_file():
             raise QueryError("no such query file", path=name_or_path)
+        text = _read_text(path)
         try:
-            return read_query_file(path)
+            title, description, params = parse_header(text, str(path))
         except QueryError:  # an ad-hoc file without a full header is still runnable
-            text = path.read_text(encoding="utf-8")
-            return NamedQuery(path.stem, path, path.stem, "", _header_params(text), text)
+            title, description, params = path.stem, "", _header_params(text)
+        return NamedQuery(path.stem, path, title, description, params, text)
     root = data_dir("queries")
     path = root / f"{name_or_path}.rq"
     if not re.fullmatch(r"[A-Za-z0-9_-]+", name_or_path) or not path.is_file():
