@@ -215,9 +215,12 @@ def test_nmr02_window_and_effective_date() -> None:
         first = dt.date.fromisoformat(start)
         return [("97112", ["GP"], 1, (first + dt.timedelta(days=step * k)).isoformat()) for k in range(n)]
 
-    # 19 visits over 45 days: no 42-day window holds more than 18 of them
-    spread = claim("CLM-X7", "aetna", visits("2025-08-01", 19, 2) + [("97112", ["GP"], 1, "2025-09-15")])
+    # 19 visits, the first 42 days before the last: no 42-day window holds more than 18
+    spread = claim("CLM-X7", "aetna", visits("2025-08-01", 18, 2) + [("97112", ["GP"], 1, "2025-09-12")])
     assert both([spread], "NMR-02") == set()
+    # one day earlier the first visit falls inside the window of the last
+    dense = claim("CLM-X7", "aetna", visits("2025-08-01", 18, 2) + [("97112", ["GP"], 1, "2025-09-11")])
+    assert both([dense], "NMR-02") == {focus_of("CLM-X7", 19)}
     # 19 visits within 36 days, after the rule's effective period: no finding
     late = claim("CLM-X8", "aetna", visits("2025-11-03", 19, 2))
     assert both([late], "NMR-02") == set()

@@ -180,8 +180,10 @@ def import_release(release: Release, path: str | os.PathLike[str] | None = None)
                 previous.backup(str(new))  # a checkpoint: hard links, instant
             store = ox.Store(str(new))
             if previous is not None and replaced:  # copy the other releases (deleting is slow)
-                everything = previous.quads_for_pattern(None, None, None, None)
-                store.bulk_extend(q for q in everything if q.graph_name != graph)
+                for other in previous.named_graphs():
+                    if other != graph:
+                        text = previous.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=other)
+                        store.bulk_load(text, format=ox.RdfFormat.N_TRIPLES, to_graph=other)
             del previous
             store.bulk_load(data, format=ox.RdfFormat.N_QUADS)
             store.flush()
