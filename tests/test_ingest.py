@@ -6,7 +6,6 @@ import json
 import os
 import stat
 import tracemalloc
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -239,6 +238,20 @@ def test_rdf_syntax_errors_name_the_line_only(
     assert e.position == position and e.path == str(tmp_path / name)
 
 
+def test_rdflib_log_messages_do_not_leak_values(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    ttl = (
+        TTL
+        + f"""<c1> cg:hasLine <l{CANARY}{{x}}> .
+<l{CANARY}{{x}}> cg:serviceDate "{CANARY}"^^<http://www.w3.org/2001/XMLSchema#date> .
+"""
+    )
+    (claim,) = claims_of(write(tmp_path / "c.ttl", ttl))
+    assert claim.lines[0].service_date == CANARY  # an ill-typed date stays text
+    assert CANARY not in capfd.readouterr().err and CANARY not in caplog.text
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -342,7 +355,3 @@ def test_convert_warnings_go_to_stderr(runner: CliRunner, tmp_path: Path) -> Non
     result = runner.invoke(app, ["convert", str(path), "--to", "ntriples"])
     assert result.exit_code == 0
     assert "claim.note" in result.stderr and "claim.note" not in result.stdout
-
-
-def _unused(_: Callable[..., object]) -> None:  # keep the import list honest for linters
-    pass

@@ -10,7 +10,6 @@ from .common import guarded
 
 app = typer.Typer(
     name="claimgraph",
-    help="Medical-billing coverage rules as data: query the knowledge graph, validate claims.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -30,9 +29,9 @@ def _root(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
 ) -> None:
-    """claimgraph: billing rules as an OWL graph and SHACL shapes.
+    """Medical-billing coverage rules as data: query the knowledge graph, validate claims.
 
-    Example: claimgraph code E1392
+    Example: claimgraph validate examples/ --format table
     """
 
 

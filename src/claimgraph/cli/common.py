@@ -82,11 +82,12 @@ def print_rows(
         writer.writerows(cells)
     else:
         from rich.console import Console
+        from rich.markup import escape
         from rich.table import Table
 
         table = Table(title=title or None, show_lines=False)
         for c in columns:
             table.add_column(c, overflow="fold")
         for row in cells:
-            table.add_row(*row)
+            table.add_row(*(escape(c) for c in row))
         Console().print(table)

@@ -8,8 +8,10 @@ RDF input goes through the same mapping as every other format.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import logging
 import re
 from collections.abc import Callable, Iterator
 from decimal import Decimal, InvalidOperation
@@ -101,8 +103,25 @@ def _parse_ntriples(text: str, path: Path, graph: Graph) -> None:
             raise InputError("not valid N-Triples", path=str(path), position=str(lineno)) from None
 
 
+@contextlib.contextmanager
+def quiet_rdflib() -> Iterator[None]:
+    """Silence rdflib's logger: its warnings quote IRIs and literal values (patient data)."""
+    logger = logging.getLogger("rdflib")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def parse_rdf(path: Path, fmt: str) -> Graph:
     """The triples of an RDF claim file; errors name file and line, never content."""
+    with quiet_rdflib():
+        return _parse_rdf(path, fmt)
+
+
+def _parse_rdf(path: Path, fmt: str) -> Graph:
     text = _read_text(path, fmt)
     graph = Graph()
     try:
@@ -118,7 +137,7 @@ def parse_rdf(path: Path, fmt: str) -> Graph:
             _check_contexts(data, path)
             try:
                 graph.parse(data=text, format="json-ld", publicID=INPUT_BASE, base=INPUT_BASE)
-            except InputError:
+            except (InputError, RecursionError):
                 raise
             except Exception as e:
                 raise InputError(
@@ -133,6 +152,8 @@ def parse_rdf(path: Path, fmt: str) -> Graph:
                 raise InputError(
                     "not valid Turtle", path=str(path), position=str(e.lines + 1)
                 ) from None
+            except RecursionError:
+                raise
             except Exception as e:
                 raise InputError(f"not valid Turtle ({type(e).__name__})", path=str(path)) from None
     except RecursionError:
@@ -289,4 +310,6 @@ def claims_from_graph(graph: Graph, path: Path, warn: Warn = None) -> Iterator[C
 
 def read_rdf(path: Path, fmt: str, warn: Warn = None) -> Iterator[ClaimData]:
     graph = parse_rdf(path, fmt)
-    yield from claims_from_graph(graph, path, warn)
+    with quiet_rdflib():
+        claims = list(claims_from_graph(graph, path, warn))
+    yield from claims
