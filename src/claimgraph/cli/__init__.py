@@ -25,6 +25,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
@@ -33,6 +34,11 @@ def _root(
 
     Example: claimgraph validate examples/ --format table
     """
+    from ..netguard import guard_click_context
+    from ..privacy import quiet_libraries
+
+    guard_click_context(ctx)  # no network during the run (SECURITY.md)
+    quiet_libraries()  # library loggers may quote claim content
 
 
 app.command("queries")(guarded(query.queries))
