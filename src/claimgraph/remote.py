@@ -89,6 +89,9 @@ def endpoint(url: str) -> Endpoint:
         auth = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
     clean = urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
     shown = urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+    from .netguard import allow
+
+    allow(clean)  # the one host:port this run may contact (netguard refuses all others)
     return Endpoint(clean, shown, auth)
 
 
