@@ -157,3 +157,51 @@ def test_rdflib_and_oxigraph_agree(rule_id: str, kind: str) -> None:
         pytest.skip("no fixture")
     shacl, oxi = both_engines(path)
     assert shacl == oxi
+
+
+# --- what the fixtures cannot say: ICD-9-CM diagnoses (X12) and loaded full code sets --------
+
+
+def _claim(diagnoses: list[tuple[str, str]], code: str = "E1390", modifiers: tuple[str, ...] = ("RR",)):  # type: ignore[no-untyped-def]
+    from claimgraph.ingest.model import ClaimData, LineData
+
+    line = LineData(code=code, modifiers=list(modifiers), units=1, service_date="2005-06-01")
+    return ClaimData(index=1, id="CLM-X1", payer="medicaid", diagnoses=diagnoses, lines=[line])
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_icd9_diagnosis_says_why(engine: str) -> None:
+    module = importlib.import_module(f"claimgraph.engine.{engine}")
+    found = [f for f in module.validate_claims([_claim([("icd9cm", "496")])]) if f.rule == "CODE-02"]
+    assert [f.key for f in found] == [("CLM-X1", None, "CODE-02", "violation")]
+    assert "2015-10-01" in found[0].message and "ICD-9-CM" in found[0].message
+    clean = module.validate_claims([_claim([("icd10cm", "J44.9")])])
+    assert not [f for f in clean if f.rule == "CODE-02"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_loaded_full_code_set_turns_info_into_violation(engine: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rdflib import Literal
+
+    from claimgraph.engine import common
+    from claimgraph.namespaces import CG, HCPCS, MODIFIER, SCHEME
+
+    module = importlib.import_module(f"claimgraph.engine.{engine}")
+    claim = _claim([("icd10cm", "J44.9")], code="E0250", modifiers=("RR", "XR"))
+    before = {f.key for f in module.validate_claims([claim]) if f.rule.startswith("CODE-0")}
+    assert before == {("CLM-X1", 1, "CODE-01", "info"), ("CLM-X1", 1, "CODE-03", "info")}
+
+    true = Literal(True)
+    facts = [
+        (SCHEME.hcpcs, CG.fullCodeSetLoaded, true),
+        (SCHEME["hcpcs-modifiers"], CG.fullCodeSetLoaded, true),
+        (HCPCS.E0250, CG.inFullCodeSet, true),
+        (MODIFIER.RR, CG.inFullCodeSet, true),
+    ]
+    monkeypatch.setattr(common, "_codestore_facts", lambda codes, mods: facts)
+    listed = {f.key for f in module.validate_claims([claim]) if f.rule.startswith("CODE-0")}
+    assert listed == {("CLM-X1", 1, "CODE-03", "violation")}  # E0250 listed, XR not
+
+    monkeypatch.setattr(common, "_codestore_facts", lambda codes, mods: facts[:2])
+    unlisted = {f.key for f in module.validate_claims([claim]) if f.rule.startswith("CODE-0")}
+    assert unlisted == {("CLM-X1", 1, "CODE-01", "violation"), ("CLM-X1", 1, "CODE-03", "violation")}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -37,9 +38,28 @@ class Card:
     diagnoses: list[dict[str, Any]] = field(default_factory=list)
     rules: list[dict[str, Any]] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
+    # from the local code-set store (codestore); None when there is no store
+    in_curated_graph: bool = True
+    imported: list[dict[str, Any]] | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The card as JSON-ready data; without a store, exactly the curated card's keys."""
+        out = asdict(self)
+        if self.imported is None:
+            del out["in_curated_graph"], out["imported"]
+        return out
+
+    @property
+    def curated_label(self) -> str:
+        return f"curated ({'; '.join(self.code_sources) or 'claimgraph'})"
+
+
+# scheme labels for codes that only the imported store knows (codestore's system names)
+_SYSTEM_LABELS = {"hcpcs": "HCPCS Level II", "cpt": "CPT", "modifier": "modifier"}
+NOT_CURATED = (
+    "not in the curated graph: no rules, relations or article statements; "
+    "descriptor and dates from the imported code set"
+)
 
 
 class _Reader:
@@ -135,39 +155,112 @@ def _grouped(
     return list(merged.values())
 
 
+def _same_text(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def imported_descriptions(
+    code: str, codeset_store: str | os.PathLike[str] | None = None
+) -> list[dict[str, Any]] | None:
+    """What the imported code-set releases say about `code`, oldest release first (JSON-ready);
+    None when there is no store (nothing is created or opened then)."""
+    from . import codestore
+
+    if not (codestore.store_path(codeset_store) / codestore.POINTER).is_file():
+        return None
+
+    def text(value: Any) -> str:
+        return "" if value is None else str(value)  # dates as ISO text
+
+    out = []
+    for row in codestore.describe(code, codeset_store):
+        out.append(
+            {
+                "release": text(row["release"]),
+                "release_title": text(row.get("title")),
+                "issued": text(row["issued"]),
+                "current": bool(row["current"]),
+                "iri": text(row["code"]),
+                "system": text(row["system"]),
+                "descriptor": text(row["definition"] or row["label"]),
+                "short_descriptor": text(row["short"]),
+                "added": text(row["from"]),
+                "action": text(row["action"]),
+                "action_effective": text(row["action_date"]),
+                "terminated": text(row["until"]),
+            }
+        )
+    return out
+
+
+def _imported_notations(codeset_store: str | os.PathLike[str] | None) -> set[str]:
+    """Every code the imported releases know (for close matches)."""
+    from . import codestore
+
+    return {e["code"] for e in codestore.current_entries(codeset_store)}
+
+
+def _store_card(code: str, rows: list[dict[str, Any]], payer: str | None) -> Card:
+    """The card of a code only the imported store knows: descriptor, dates, releases."""
+    iri = rows[-1]["iri"]
+    rows = [{**r, "differs_from_curated": None} for r in rows if r["iri"] == iri]
+    now = next((r for r in reversed(rows) if r["current"]), rows[-1])
+    titles = _unique([r["release_title"] or r["release"] for r in rows])
+    return Card(
+        code=code.strip().upper(),
+        iri=iri,
+        scheme=_SYSTEM_LABELS.get(now["system"], now["system"]),
+        official_descriptor=now["descriptor"],
+        short_descriptor=now["short_descriptor"],
+        label=now["short_descriptor"] or now["descriptor"],
+        effective_from=now["added"],
+        effective_until=now["terminated"],
+        payer=payer or "",
+        code_sources=[now["release_title"] or now["release"]],
+        sources=titles,
+        in_curated_graph=False,
+        imported=rows,
+    )
+
+
 def build_card(
     code: str,
     payer: str | None = None,
     graph: Graph | None = None,
     store: pyoxigraph.Store | None = None,
+    codeset_store: str | os.PathLike[str] | None = None,
+    use_codesets: bool = True,
 ) -> Card:
     """The card of `code` (E1392, 97112, M54.59 ...); `payer` narrows rules to one payer.
 
     Reads `graph` (rdflib) or `store` (pyoxigraph); by default the bundled knowledge store.
+    With `use_codesets`, adds what the imported releases in the code-set store (`codeset_store`,
+    else $CLAIMGRAPH_STORE, else the user data folder) say, and gives a code only they know a
+    card of its own; the curated facts stay as they are.
     """
-    from .namespaces import CG, SKOS, payer_iri
+    from .namespaces import SKOS
 
     if graph is None and store is None:
         from .kg import knowledge_store
 
         store = knowledge_store()
     reader = _Reader(graph, store)
-    rdf_type = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
     found = [c for c in code_candidates(code) if reader.objects(str(c), str(SKOS.notation))]
+    imported = imported_descriptions(code, codeset_store) if use_codesets else None
+    if not found and imported:
+        _check_payer(reader, payer)
+        return _store_card(code, imported, payer)
     if not found:
-        notations = sorted(set(reader.objects(None, str(SKOS.notation))))
-        close = difflib.get_close_matches(code.strip().upper(), notations, n=5, cutoff=0.6)
+        notations = set(reader.objects(None, str(SKOS.notation)))
+        if imported is not None:  # a store exists: its codes are candidates too
+            notations |= _imported_notations(codeset_store)
+        close = difflib.get_close_matches(code.strip().upper(), sorted(notations), n=5, cutoff=0.6)
         hint = (
             f"; did you mean {', '.join(close)}?" if close else "; try: claimgraph code search TEXT"
         )
         raise ClaimgraphError(f"unknown code '{code}'{hint}")
     iri = str(found[0])
-    payer_iris = reader.subjects(rdf_type, str(CG.Payer))
-    payers = sorted(compact_iri(p).removeprefix("payer:") for p in payer_iris)
-    if payer is not None and str(payer_iri(payer)) not in payer_iris:
-        raise ClaimgraphError(
-            f"unknown payer '{payer}'; known payers: {', '.join(payers) or 'none'}"
-        )
+    payers = _check_payer(reader, payer)
 
     params = {"code": compact_iri(iri)}
     with_payer = {**params, **({"payer": payer} if payer else {})}
@@ -185,6 +278,16 @@ def build_card(
         payer=payer or "",
         code_sources=_unique([_source_label(r) for r in facts]),
     )
+    if imported is not None:
+        card.imported = [r for r in imported if r["iri"] == iri]
+        for r in card.imported:
+            r["differs_from_curated"] = not _same_text(
+                r["descriptor"], card.official_descriptor or card.label
+            ) or bool(
+                r["short_descriptor"]
+                and card.short_descriptor
+                and not _same_text(r["short_descriptor"], card.short_descriptor)
+            )
     for flag, text in (
         ("isRental", "rental"),
         ("isTimed", "timed (per 15 minutes)"),
@@ -264,6 +367,60 @@ def build_card(
     return card
 
 
+def _check_payer(reader: _Reader, payer: str | None) -> list[str]:
+    """The known payers' names; an unknown `payer` is an error."""
+    from .namespaces import CG, payer_iri
+
+    rdf_type = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+    payer_iris = reader.subjects(rdf_type, str(CG.Payer))
+    payers = sorted(compact_iri(p).removeprefix("payer:") for p in payer_iris)
+    if payer is not None and str(payer_iri(payer)) not in payer_iris:
+        raise ClaimgraphError(
+            f"unknown payer '{payer}'; known payers: {', '.join(payers) or 'none'}"
+        )
+    return payers
+
+
+def release_label(row: dict[str, Any]) -> str:
+    """'imported release cms-hcpcs-2020-01 (CMS HCPCS Level II file, January 2020)'."""
+    title = row.get("release_title") or ""
+    return f"imported release {row['release']}" + (f" ({title})" if title else "")
+
+
+def _imported_lines(card: Card) -> list[str]:
+    """The card's imported releases, as rich markup lines (escaped)."""
+    from rich.markup import escape as e
+
+    assert card.imported is not None
+    lines: list[str] = []
+    if card.in_curated_graph and any(r.get("differs_from_curated") for r in card.imported):
+        lines.append(
+            f"[bold]{e(card.curated_label)}[/bold]: "
+            f'"{e(card.official_descriptor or card.label)}"'
+            + (f' (short: "{e(card.short_descriptor)}")' if card.short_descriptor else "")
+        )
+    for r in card.imported:
+        if not card.in_curated_graph:
+            verdict = ""
+        elif r.get("differs_from_curated"):
+            verdict = " [yellow](differs from the curated descriptor)[/yellow]"
+        else:
+            verdict = " [dim](same as the curated descriptor)[/dim]"
+        details = [f'short: "{e(r["short_descriptor"])}"'] if r["short_descriptor"] else []
+        details += [f"added {r['added']}"] if r["added"] else []
+        if r["action_effective"] and r["action_effective"] != r["added"]:
+            details.append(f"action {e(r['action'])} effective {r['action_effective']}")
+        details += [f"[bold]terminated {r['terminated']}[/bold]"] if r["terminated"] else []
+        lines.append(
+            f"[bold]{e(release_label(r))}[/bold]"
+            + (" [green]current[/green]" if r["current"] else "")
+            + f': "{e(r["descriptor"])}"'
+            + verdict
+            + (f"\n      {'; '.join(details)}" if details else "")
+        )
+    return lines
+
+
 def render(card: Card) -> None:
     """Print the card for people (rich)."""
     from rich.console import Console
@@ -285,6 +442,10 @@ def render(card: Card) -> None:
         console.print("  " + "; ".join(dates + card.flags))
     if card.code_sources:
         console.print(f"  source: {e('; '.join(card.code_sources))}")
+    if not card.in_curated_graph:
+        console.print(f"  [yellow]{e(NOT_CURATED)}[/yellow]")
+    elif card.imported == []:
+        console.print("  [dim]imported code sets: not in any imported release[/dim]")
 
     def section(title: str, lines: list[str]) -> None:
         if lines:
@@ -292,6 +453,8 @@ def render(card: Card) -> None:
             for line in lines:
                 console.print(f"  - {line}")
 
+    if card.imported:
+        section("Official code sets (imported releases)", _imported_lines(card))
     section(
         "What the articles say",
         [

@@ -310,11 +310,13 @@ def run(
     params: Mapping[str, str] | None = None,
     graph: Graph | None = None,
     declared: tuple[Param, ...] | None = None,
+    max_rows: int | None = None,
 ) -> QueryResult:
     """Run a read-only SPARQL query on `graph` (default: the bundled knowledge graph).
 
     `declared` are the allowed parameters (default: those of the query's header, or every
-    variable of the query when the header declares none).
+    variable of the query when the header declares none). With `max_rows`, evaluation stops
+    after max_rows + 1 rows (the caller can tell the limit was passed; see sandbox.py).
     """
     translated = check(query_text)
     if graph is None:
@@ -323,7 +325,7 @@ def run(
         graph = knowledge_graph()
     bindings = bind_params(params or {}, _declared(query_text, declared, translated), graph)
     result = graph.query(translated, initBindings=bindings)
-    return _result(result)
+    return _result(result, max_rows)
 
 
 def run_named(
@@ -345,7 +347,7 @@ def _declared(
     return tuple(Param(n, False, "") for n in names)
 
 
-def _result(result: Any) -> QueryResult:
+def _result(result: Any, max_rows: int | None = None) -> QueryResult:
     if result.type == "ASK":
         return QueryResult("ask", boolean=bool(result.askAnswer))
     if result.type in ("CONSTRUCT", "DESCRIBE"):
@@ -356,7 +358,9 @@ def _result(result: Any) -> QueryResult:
             g.add(t)
         return QueryResult("graph", graph=g)
     columns = [str(v) for v in (result.vars or [])]
-    rows = [tuple(row) for row in result]
+    from itertools import islice
+
+    rows = [tuple(row) for row in islice(result, None if max_rows is None else max_rows + 1)]
     return QueryResult("select", columns=columns, rows=rows)
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
+import os
 import sys
+from collections.abc import Iterator
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -18,6 +22,7 @@ class System(StrEnum):
     hcpcs = "hcpcs"
     cpt = "cpt"
     icd10cm = "icd10cm"
+    modifier = "modifier"
 
 
 def code(
@@ -39,9 +44,21 @@ def code(
     limit: Annotated[
         int, typer.Option(min=1, help="With 'search': the most matches to show.")
     ] = 10,
+    store: Annotated[
+        Path | None,
+        typer.Option(
+            "--store",
+            metavar="PATH",
+            help="Code-set store to read (default: $CLAIMGRAPH_STORE, else the user data folder).",
+        ),
+    ] = None,
 ) -> None:
     """Show one code's card: descriptor, what articles get wrong, modifiers, documentation,
     denial reasons, related codes, diagnoses, the rules that apply and their sources.
+
+    With imported code sets (`claimgraph import hcpcs`), the card also shows each imported
+    release's descriptor and dates next to the curated one, and a code only the imports know
+    gets a card of its own.
 
     `claimgraph code search TEXT` finds codes by the words of their descriptors.
 
@@ -49,8 +66,11 @@ def code(
     """
     if code == "search":
         if not text:
-            raise ClaimgraphError("usage: claimgraph code search TEXT [--system hcpcs|cpt|icd10cm]")
-        search(text, system, limit, fmt)
+            raise ClaimgraphError(
+                "usage: claimgraph code search TEXT [--system hcpcs|cpt|icd10cm|modifier]"
+            )
+        with _store_env(store):
+            search(text, system, limit, fmt)
         return
     if text is not None:
         raise ClaimgraphError("give one code (or: claimgraph code search TEXT)")
@@ -58,7 +78,7 @@ def code(
         raise ClaimgraphError("a code card is printed as --format table or json")
     from ..card import build_card, render
 
-    card = build_card(code, payer)
+    card = build_card(code, payer, codeset_store=store)
     if fmt is TableFormat.json:
         json.dump(card.as_dict(), sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -75,3 +95,22 @@ def search(text: str, system: System | None, limit: int, fmt: TableFormat) -> No
     hits = codesearch.search(text, system=system.value if system else None, limit=limit)
     columns = ["code", "system", "label", "score"]
     print_rows(columns, [[h.get(c) for c in columns] for h in hits], fmt)
+
+
+@contextlib.contextmanager
+def _store_env(store: Path | None) -> Iterator[None]:
+    """`--store` for code search, which reads the store named by $CLAIMGRAPH_STORE."""
+    if store is None:
+        yield
+        return
+    from ..codestore import ENV_VAR
+
+    before = os.environ.get(ENV_VAR)
+    os.environ[ENV_VAR] = str(store)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(ENV_VAR, None)
+        else:
+            os.environ[ENV_VAR] = before

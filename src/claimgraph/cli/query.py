@@ -58,6 +58,12 @@ def query(
         str | None,
         typer.Option(help="Run on this SPARQL endpoint URL instead of the bundled graph."),
     ] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=0.1, help="Seconds before the query is stopped.")
+    ] = 30.0,
+    max_rows: Annotated[
+        int, typer.Option("--max-rows", min=1, help="Most rows (or triples) a query may return.")
+    ] = 10_000,
 ) -> None:
     """Run a named query or a .rq file against the knowledge graph (read-only).
 
@@ -76,7 +82,11 @@ def query(
         if endpoint:
             result = q.run_remote(endpoint, named.text, params, declared)
         else:
-            result = q.run(named.text, params, None, declared)
+            from ..sandbox import run_query  # a child process, killed at --timeout
+
+            result = run_query(
+                named.text, params, declared, timeout=timeout, max_rows=max_rows
+            )
     except q.QueryError as e:
         if e.path == "query":  # a syntax error: name the file it is in
             e.path = name if name.endswith(".rq") else str(named.path)

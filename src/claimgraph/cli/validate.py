@@ -1,21 +1,141 @@
-"""`claimgraph validate` and `claimgraph rules`."""
+"""`claimgraph validate` and `claimgraph rules`: thin layers over validate.py and report.py."""
 
 from __future__ import annotations
 
-from ..errors import ClaimgraphError
+import sys
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from .common import TableFormat, err, print_rows
 
 
-def validate() -> None:
-    """Validate claim files against the coverage rules.
+class ReportFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    turtle = "turtle"
 
-    Example: claimgraph validate examples/clean.json
+
+class Severity(StrEnum):
+    violation = "violation"
+    warning = "warning"
+    info = "info"
+
+
+class Engine(StrEnum):
+    fast = "fast"
+    reference = "reference"
+
+
+DEFAULT_ENGINE = Engine.reference
+
+
+def validate(
+    files: Annotated[
+        list[str],
+        typer.Argument(
+            help="Claim files or folders: JSON, JSON Lines, CSV, Turtle, N-Triples, JSON-LD, "
+            "FHIR R4, X12 837P.",
+            show_default=False,
+        ),
+    ],
+    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="Report format.")] = (
+        ReportFormat.table
+    ),
+    fail_on: Annotated[
+        Severity,
+        typer.Option("--fail-on", help="Exit 1 when a finding is this serious or worse."),
+    ] = Severity.violation,
+    rule: Annotated[
+        list[str] | None,
+        typer.Option("--rule", "-r", help="Report only this rule id (repeatable).", metavar="ID"),
+    ] = None,
+    payer: Annotated[
+        str | None,
+        typer.Option(
+            "--payer",
+            help="Check only claims of this payer (a category such as commercial includes "
+            "its payers).",
+            metavar="PAYER",
+        ),
+    ] = None,
+    engine: Annotated[
+        Engine, typer.Option("--engine", help="fast (compiled SPARQL) or reference (pyshacl).")
+    ] = DEFAULT_ENGINE,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes.", metavar="N")
+    ] = None,
+    documents: Annotated[
+        str | None,
+        typer.Option("--documents", help="Documents CSV for a claims CSV.", metavar="FILE"),
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No warnings or progress on stderr.")
+    ] = False,
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="File to write; '-' for stdout.", metavar="FILE")
+    ] = "-",
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing output file.")
+    ] = False,
+) -> None:
+    """Check claims against the coverage rules and report what to fix.
+
+    Exit status: 0 no finding reaches --fail-on, 1 one does, 2 unreadable input or bad usage.
+
+    Example: claimgraph validate examples/oxygen.json --format json --fail-on warning
     """
-    raise ClaimgraphError("not implemented yet")
+    from ..fileio import atomic_writer
+    from ..report import write
+    from ..validate import validate_files
+
+    def warn(message: str) -> None:
+        if not quiet:
+            err(f"warning: {message}")
+
+    result = validate_files(
+        files,
+        engine=engine.value,
+        jobs=jobs,
+        rules=rule or (),
+        payer=payer,
+        fail_on=fail_on.value,
+        warn=warn,
+        progress=not quiet and sys.stderr.isatty(),
+        documents=documents,
+    )
+    with atomic_writer(output, force=force, private=True) as out:
+        write(result, fmt.value, out)
+    if result.failed:
+        raise typer.Exit(1)
 
 
-def rules() -> None:
-    """List the rule catalogue.
+def rules(
+    topic: Annotated[
+        str | None, typer.Option("--topic", "-t", help="Only this topic, e.g. oxygen.")
+    ] = None,
+    payer: Annotated[
+        str | None, typer.Option("--payer", help="Only rules that check this payer's claims.")
+    ] = None,
+    fmt: Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")] = (
+        TableFormat.table
+    ),
+) -> None:
+    """List the rule catalogue: id, severity, topic, scope, message, source and dates.
 
-    Example: claimgraph rules --topic oxygen
+    Example: claimgraph rules --topic oxygen --payer medicare
     """
-    raise ClaimgraphError("not implemented yet")
+    from ..errors import ClaimgraphError
+    from ..report import rule_rows
+    from ..validate import check_payer
+
+    if topic:
+        from ..engine.common import rulebook
+
+        topics = sorted({r.topic for r in rulebook().rules.values()})
+        if topic not in topics:
+            raise ClaimgraphError(f"unknown topic {topic!r}; use one of {', '.join(topics)}")
+    columns, rows = rule_rows(topic, check_payer(payer) if payer else None)
+    print_rows(columns, rows, fmt, title="claimgraph rules")

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from rdflib import RDF, XSD, Graph, Literal, URIRef
+from rdflib import OWL, RDF, XSD, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from ..errors import InputError
@@ -158,6 +158,12 @@ def _parse_rdf(path: Path, fmt: str) -> Graph:
                 raise InputError(f"not valid Turtle ({type(e).__name__})", path=str(path)) from None
     except RecursionError:
         raise InputError(f"{FORMATS[fmt]} is nested too deeply", path=str(path)) from None
+    if (None, OWL.imports, None) in graph:  # never followed (SECURITY.md): say so, do not skip
+        raise InputError(
+            "owl:imports is not followed; claim files must be self-contained "
+            "(merge the imported data into this file)",
+            path=str(path),
+        )
     return graph
 
 
