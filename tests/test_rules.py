@@ -36,7 +36,9 @@ ENGINES = [
 
 
 @pytest.fixture(autouse=True)
-def _no_user_code_store(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _no_user_code_store(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Findings must not depend on code sets the person running the tests has imported."""
     monkeypatch.setenv("CLAIMGRAPH_STORE", str(tmp_path_factory.getbasetemp() / "no-store"))
 
@@ -66,7 +68,10 @@ def test_rulebook_has_the_catalogue() -> None:
 
 def test_every_rule_has_both_fixtures() -> None:
     missing = [
-        f"{r}-{kind}.json" for r in RULE_IDS for kind in ("fail", "pass") if not fixture(r, kind).is_file()
+        f"{r}-{kind}.json"
+        for r in RULE_IDS
+        for kind in ("fail", "pass")
+        if not fixture(r, kind).is_file()
     ]
     assert not missing, f"rules without fixtures: {missing}"
 
@@ -123,7 +128,7 @@ def _prefixes() -> str:
 
 
 def compile_for_oxigraph(select: str, shape: str, target: str) -> str:
-    """What the fast engine does: $this -> ?this (typed by the target class), $currentShape -> IRI."""
+    """As the fast engine does: $this -> ?this (of the target class), $currentShape -> IRI."""
     q = re.sub(r"\$this\b", "?this", select)
     q = re.sub(r"\$currentShape\b", f"<{shape}>", q)
     q = re.sub(r"\bWHERE\s*\{", f"WHERE {{ ?this a <{target}> .", q, count=1)
@@ -139,12 +144,16 @@ def both_engines(path: Path) -> tuple[set[tuple[str, str]], set[tuple[str, str]]
     claims = list(read_json(path))
     shacl = {(str(s), str(f)) for s, f, _m in reference.shape_results(claims)}
     store = ox.Store()
-    store.load(reference.data_graph(claims).serialize(format="nt").encode(), format=ox.RdfFormat.N_TRIPLES)
+    store.load(
+        reference.data_graph(claims).serialize(format="nt").encode(), format=ox.RdfFormat.N_TRIPLES
+    )
     oxi: set[tuple[str, str]] = set()
     for shape, entry in rulebook().shapes.items():
         assert entry.target_class is not None and entry.selects, shape
         for select in entry.selects:
-            for row in store.query(compile_for_oxigraph(select, str(shape), str(entry.target_class))):
+            for row in store.query(
+                compile_for_oxigraph(select, str(shape), str(entry.target_class))
+            ):
                 oxi.add((str(shape), row["this"].value))
     return shacl, oxi
 
@@ -162,7 +171,9 @@ def test_rdflib_and_oxigraph_agree(rule_id: str, kind: str) -> None:
 # --- what the fixtures cannot say: ICD-9-CM diagnoses (X12) and loaded full code sets --------
 
 
-def _claim(diagnoses: list[tuple[str, str]], code: str = "E1390", modifiers: tuple[str, ...] = ("RR",)):  # type: ignore[no-untyped-def]
+def _claim(
+    diagnoses: list[tuple[str, str]], code: str = "E1390", modifiers: tuple[str, ...] = ("RR",)
+):  # type: ignore[no-untyped-def]
     from claimgraph.ingest.model import ClaimData, LineData
 
     line = LineData(code=code, modifiers=list(modifiers), units=1, service_date="2005-06-01")
@@ -172,7 +183,9 @@ def _claim(diagnoses: list[tuple[str, str]], code: str = "E1390", modifiers: tup
 @pytest.mark.parametrize("engine", ENGINES)
 def test_icd9_diagnosis_says_why(engine: str) -> None:
     module = importlib.import_module(f"claimgraph.engine.{engine}")
-    found = [f for f in module.validate_claims([_claim([("icd9cm", "496")])]) if f.rule == "CODE-02"]
+    found = [
+        f for f in module.validate_claims([_claim([("icd9cm", "496")])]) if f.rule == "CODE-02"
+    ]
     assert [f.key for f in found] == [("CLM-X1", None, "CODE-02", "violation")]
     assert "2015-10-01" in found[0].message and "ICD-9-CM" in found[0].message
     clean = module.validate_claims([_claim([("icd10cm", "J44.9")])])
@@ -180,7 +193,9 @@ def test_icd9_diagnosis_says_why(engine: str) -> None:
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_loaded_full_code_set_turns_info_into_violation(engine: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_loaded_full_code_set_turns_info_into_violation(
+    engine: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from rdflib import Literal
 
     from claimgraph.engine import common
@@ -204,4 +219,7 @@ def test_loaded_full_code_set_turns_info_into_violation(engine: str, monkeypatch
 
     monkeypatch.setattr(common, "_codestore_facts", lambda codes, mods: facts[:2])
     unlisted = {f.key for f in module.validate_claims([claim]) if f.rule.startswith("CODE-0")}
-    assert unlisted == {("CLM-X1", 1, "CODE-01", "violation"), ("CLM-X1", 1, "CODE-03", "violation")}
+    assert unlisted == {
+        ("CLM-X1", 1, "CODE-01", "violation"),
+        ("CLM-X1", 1, "CODE-03", "violation"),
+    }

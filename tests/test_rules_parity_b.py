@@ -173,7 +173,7 @@ def claim(
     payer: str,
     lines: list[tuple[str, list[str], int, str]],
     *,
-    patient: str = "TEST-PT-X",
+    patient: str | None = "TEST-PT-X",
     diagnoses: tuple[str, ...] = ("M54.59",),
     documents: tuple[DocumentData, ...] = (),
     index: int = 1,
@@ -253,6 +253,9 @@ def test_nmr02_window_and_effective_date() -> None:
     assert both([aetna, other], "NMR-02") == set()
     other_aetna = claim("CLM-X10", "aetna", visits("2025-09-21", 9, 2), patient="TEST-PT-7", index=2)
     assert both([aetna, other_aetna], "NMR-02") == {focus_of("CLM-X10", 9)}
+    # a claim without a patient id counts its own visits
+    anonymous = claim("CLM-X11", "aetna", visits("2025-09-01", 19, 2), patient=None)
+    assert both([anonymous], "NMR-02") == {focus_of("CLM-X11", 19)}
 
 
 # --------------------------------------------------------------------------------------------

@@ -63,7 +63,15 @@ def test_every_rule_shape_is_named() -> None:
         lambda g, r: g.set((r, DCT.identifier, Literal("OXY-01"))),
         lambda g, r: g.remove((r, CG.topic, None)),
     ],
-    ids=["no-message", "bad-severity", "no-source", "unknown-source", "two-ids", "duplicate-id", "no-topic"],
+    ids=[
+        "no-message",
+        "bad-severity",
+        "no-source",
+        "unknown-source",
+        "two-ids",
+        "duplicate-id",
+        "no-topic",
+    ],
 )
 def test_meta_shapes_catch_a_broken_rule(mutate) -> None:  # type: ignore[no-untyped-def]
     g = copy(knowledge_graph())

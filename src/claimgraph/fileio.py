@@ -34,14 +34,22 @@ def atomic_writer(
         raise ClaimgraphError("file exists; pass --force to replace it", path=str(path))
     if not path.parent.is_dir():
         raise ClaimgraphError("the folder to write into does not exist", path=str(path))
-    fd, tmp = tempfile.mkstemp(prefix=".claimgraph-", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".claimgraph-", suffix=".tmp", dir=path.parent)
+    except OSError as e:  # read-only folder or file system: a usage error, not a crash
+        reason = e.strerror or type(e).__name__
+        raise ClaimgraphError(f"cannot write in this folder ({reason})", path=str(path)) from None
     try:
         os.fchmod(fd, 0o600 if private else 0o644)
         with os.fdopen(fd, "wb" if binary else "w", encoding=None if binary else "utf-8") as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        try:
+            os.replace(tmp, path)
+        except OSError as e:  # e.g. the target is a folder
+            reason = e.strerror or type(e).__name__
+            raise ClaimgraphError(f"cannot replace the file ({reason})", path=str(path)) from None
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)

@@ -40,7 +40,9 @@ def package_version() -> str:
     try:
         return metadata.version(PACKAGE)
     except metadata.PackageNotFoundError:
-        raise InternalError(f"the {PACKAGE} package is not installed; reinstall claimgraph") from None
+        raise InternalError(
+            f"the {PACKAGE} package is not installed; reinstall claimgraph"
+        ) from None
 
 
 def index_path() -> Path:

@@ -96,7 +96,9 @@ def summary_lines(result: ValidationResult) -> list[str]:
     with_findings = len({f.claim for f in result.findings})
     out = [
         f"{_plural(result.claims, 'claim')} checked, {with_findings} with findings: "
-        + ", ".join(_plural(counts[s], s) for s in SEVERITIES)
+        + ", ".join(
+            f"{counts[s]} {s}" + ("s" if counts[s] != 1 and s != "info" else "") for s in SEVERITIES
+        )
         + "."
     ]
     if not result.findings:
@@ -110,7 +112,9 @@ def summary_lines(result: ValidationResult) -> list[str]:
         out.append(f"  {rule:<11} {severity:<9} {n:>6}")
     verdict = "FAILED" if result.failed else "passed"
     out.append(f"Result: {verdict} (fails on {result.fail_on} or worse).")
-    out.append("`claimgraph rules` lists every rule; each finding's source says where it is written.")
+    out.append(
+        "`claimgraph rules` lists every rule; each finding's source says where it is written."
+    )
     return out
 
 
@@ -170,7 +174,7 @@ def rule_rows(
             continue
         if payer and not book.applies_to_payer(rule.id, payer, cats):
             continue
-        scope = scope_text(rule.payers, rule.excluded_payers, rule.codes)
+        scope = scope_text(rule.payers, rule.excluded_payers, rule.codes, rule.groups)
         rows.append(
             [rule.id, rule.severity, rule.topic, scope, rule.message, rule.source,
              rule.effective_from or "", rule.effective_until or ""]
@@ -178,12 +182,16 @@ def rule_rows(
     return columns, rows
 
 
-def scope_text(payers: Iterable[str], excluded: Iterable[str], codes: Iterable[str]) -> str:
+def scope_text(
+    payers: Iterable[str], excluded: Iterable[str], codes: Iterable[str], groups: Iterable[str] = ()
+) -> str:
     parts = [("payers: " + ", ".join(payers)) if payers else "all payers"]
     if excluded:
         parts[0] += " except " + ", ".join(excluded)
-    codes = list(codes)
+    codes, groups = list(codes), list(groups)
     parts.append(("codes: " + ", ".join(codes)) if codes else "any code")
+    if groups:
+        parts.append("code groups: " + ", ".join(groups))
     return "; ".join(parts)
 
 

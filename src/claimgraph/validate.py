@@ -124,10 +124,13 @@ def validate_files(
             yield claim
 
     if engine == "fast":
-        from .engine.fast import validate_claims as run
+        from .engine import fast
+
+        findings = fast.validate_claims(claims(), jobs=jobs, progress=progress)
     else:
-        from .engine.reference import validate_claims as run
-    findings = run(claims(), jobs=jobs or (1 if engine == "reference" else None), progress=progress)
+        from .engine import reference
+
+        findings = reference.validate_claims(claims(), jobs=jobs or 1, progress=progress)
     if repeated and warn:
         warn(
             f"{repeated} claim(s) reuse an id seen earlier in the input; "

@@ -42,7 +42,8 @@ Triple = tuple[Node, Node, Node]
 
 SEVERITY_NAMES = {SH.Violation: "violation", SH.Warning: "warning", SH.Info: "info"}
 _LINE_RE = re.compile(r"^(?P<claim>[^/]+)(?:/line/(?P<line>[0-9]+))?$")
-_CPT_MODIFIER_RE = re.compile(r"^[0-9]{2}$")  # CPT modifiers are two digits (59); HCPCS have a letter
+# CPT modifiers are two digits (59); HCPCS modifiers have a letter
+_CPT_MODIFIER_RE = re.compile(r"^[0-9]{2}$")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -53,7 +54,7 @@ _CPT_MODIFIER_RE = re.compile(r"^[0-9]{2}$")  # CPT modifiers are two digits (59
 def _codestore_facts(procedure_codes: set[URIRef], modifiers: set[URIRef]) -> list[Triple]:
     """Facts from the user's imported code sets (claimgraph import ...), if that module exists."""
     try:
-        from .. import codestore  # type: ignore[attr-defined]
+        from .. import codestore
     except ImportError:
         return []
     return list(codestore.facts_for(procedure_codes, modifiers))
@@ -119,6 +120,7 @@ class Rule:
     payers: tuple[str, ...] = ()  # cg:appliesToPayer (local names); empty = every payer
     excluded_payers: tuple[str, ...] = ()
     codes: tuple[str, ...] = ()  # cg:appliesToCode notations
+    groups: tuple[str, ...] = ()  # cg:usesCodeGroup local names
     effective_from: str | None = None
     effective_until: str | None = None
 
@@ -141,8 +143,14 @@ class ShapeEntry:
 
 def _text(g: Graph, s: Node, p: URIRef) -> str:
     """One literal value, English preferred, deterministic; '' when absent."""
-    values = sorted(g.objects(s, p), key=lambda v: (getattr(v, "language", None) not in (None, "en"), str(v)))
+    values = sorted(
+        g.objects(s, p), key=lambda v: (getattr(v, "language", None) not in (None, "en"), str(v))
+    )
     return " ".join(str(values[0]).split()) if values else ""
+
+
+def _severity(node: Node | None) -> str | None:
+    return SEVERITY_NAMES.get(node) if isinstance(node, URIRef) else None
 
 
 def _local_name(iri: Node) -> str:
@@ -161,27 +169,30 @@ class Rulebook:
             self.shapes[r] = self._entry(graph, r, rule)
         for part in sorted(s for s in graph.subjects(DCT.isPartOf, None) if isinstance(s, URIRef)):
             parent = graph.value(part, DCT.isPartOf)
-            if parent in self.shapes and part not in self.shapes:
-                self.shapes[part] = self._entry(graph, part, self.shapes[parent].rule)  # type: ignore[index]
+            if isinstance(parent, URIRef) and parent in self.shapes and part not in self.shapes:
+                self.shapes[part] = self._entry(graph, part, self.shapes[parent].rule)
 
     @staticmethod
     def _rule(g: Graph, r: URIRef) -> Rule:
         sources = sorted(o for o in g.objects(r, DCT.source) if isinstance(o, URIRef))
         titles = tuple(_text(g, s, DCT.title) or _local_name(s) for s in sources)
-        code_notes = sorted(_text(g, c, SKOS.notation) or _local_name(c) for c in g.objects(r, CG.appliesToCode))
+        code_notes = sorted(
+            _text(g, c, SKOS.notation) or _local_name(c) for c in g.objects(r, CG.appliesToCode)
+        )
         frm, until = g.value(r, CG.effectiveFrom), g.value(r, CG.effectiveUntil)
         return Rule(
             iri=r,
             id=_text(g, r, DCT.identifier) or _local_name(r),
-            severity=SEVERITY_NAMES.get(g.value(r, SH.severity), "violation"),  # type: ignore[arg-type]
+            severity=_severity(g.value(r, SH.severity)) or "violation",
             name=_text(g, r, SH.name),
             message=_text(g, r, SH.message),
-            topic=_local_name(g.value(r, CG.topic) or ""),
+            topic=_local_name(g.value(r, CG.topic) or URIRef("")),
             sources=titles,
             source_iris=tuple(sources),
             payers=tuple(sorted(_local_name(p) for p in g.objects(r, CG.appliesToPayer))),
             excluded_payers=tuple(sorted(_local_name(p) for p in g.objects(r, CG.excludesPayer))),
             codes=tuple(code_notes),
+            groups=tuple(sorted(_local_name(x) for x in g.objects(r, CG.usesCodeGroup))),
             effective_from=str(frm) if frm is not None else None,
             effective_until=str(until) if until is not None else None,
         )
@@ -196,7 +207,7 @@ class Rulebook:
         return ShapeEntry(
             iri=shape,
             rule=rule,
-            severity=SEVERITY_NAMES[sev] if sev in SEVERITY_NAMES else rule.severity,  # type: ignore[index]
+            severity=_severity(sev) or rule.severity,
             message=_text(g, shape, SH.message) or rule.message,
             target_class=target if isinstance(target, URIRef) else None,
             selects=selects,
@@ -205,7 +216,9 @@ class Rulebook:
     def entry(self, shape: URIRef) -> ShapeEntry:
         return self.shapes[shape]
 
-    def applies_to_payer(self, rule_id: str, payer: str, categories: Mapping[str, set[str]]) -> bool:
+    def applies_to_payer(
+        self, rule_id: str, payer: str, categories: Mapping[str, set[str]]
+    ) -> bool:
         """Whether a rule checks claims of `payer` (its categories from `payer_categories`)."""
         rule = self.rules[rule_id]
         cats = categories.get(payer, {payer})
@@ -228,7 +241,7 @@ def payer_categories() -> dict[str, set[str]]:
 
     g = knowledge_graph()
     return {
-        _local_name(p): {_local_name(c) for c in g.transitive_objects(p, CG.inCategory)}
+        _local_name(p): {_local_name(c) for c in g.transitive_objects(p, CG.inCategory) if c}
         for p in g.subjects(RDF.type, CG.Payer)
     }
 
@@ -258,7 +271,7 @@ def line_codes(claims: Iterable[ClaimData]) -> dict[URIRef, str]:
 
 def _code_of(focus: URIRef, index: Graph | Mapping[URIRef, str]) -> str | None:
     if isinstance(index, Graph):
-        codes = sorted(index.objects(focus, CG.procedureCode))
+        codes = sorted(o for o in index.objects(focus, CG.procedureCode) if isinstance(o, URIRef))
         if not codes:
             return None
         return _text(index, codes[0], SKOS.notation) or _local_name(codes[0])
@@ -322,7 +335,11 @@ def patient_batches(claims: Iterable[ClaimData], size: int = 200) -> Iterator[li
     groups: dict[str, list[ClaimData]] = defaultdict(list)
     order: list[str] = []
     for c in claims:
-        key = f"p:{c.patient}" if isinstance(c.patient, (str, int)) and str(c.patient) else f"c:{c.index}:{id(c)}"
+        key = (
+            f"p:{c.patient}"
+            if isinstance(c.patient, (str, int)) and str(c.patient)
+            else f"c:{c.index}:{id(c)}"
+        )
         if key not in groups:
             order.append(key)
         groups[key].append(c)

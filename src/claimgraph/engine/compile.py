@@ -75,7 +75,9 @@ _TOKEN = re.compile(
     r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\')'
     r'|(?P<iri><[^<>"{}|^`\\\x00-\x20]*>)'
     r'|(?P<var>[?$][A-Za-z0-9_\u00B7\u00C0-\uFFFF]+)'
-    r'|(?P<word>[A-Za-z_][A-Za-z0-9_\-.]*(?::[A-Za-z0-9_\-.%]*)?|:[A-Za-z0-9_\-.%]*)'
+    r'|(?P<number>[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)'
+    r'|(?P<word>(?:[A-Za-z_](?:[A-Za-z0-9_\-.]*[A-Za-z0-9_\-])?)?:(?:[A-Za-z0-9_\-%](?:[A-Za-z0-9_\-.%]*[A-Za-z0-9_\-%])?)?'
+    r'|[A-Za-z_](?:[A-Za-z0-9_\-.]*[A-Za-z0-9_\-])?)'
     r'|(?P<other>.)',
     re.S,
 )
@@ -161,6 +163,47 @@ def _has_this(toks: list[_Tok], a: int, b: int) -> bool:
     return any(_is_this(t) for t in toks[a:b])
 
 
+def _needs_target(toks: list[_Tok], open_: int, pairs: dict[int, int]) -> bool:
+    """Whether a nested group must bind ?this itself to behave as with $this pre-bound.
+
+    EXISTS groups see the row's ?this (substitution); a group with ?this in one of its own
+    triple patterns binds it (and the join with the enclosing group keeps the same rows); the
+    FILTER of an OPTIONAL group sees the left side's ?this. Any other use of ?this in a
+    group's own FILTER or BIND would see it unbound: such a group gets the target pattern.
+    """
+    before = toks[open_ - 1].upper if open_ else ""
+    if before == "EXISTS":
+        return False
+    close = pairs[open_]
+    in_triple = in_filter = in_bind = False
+    i = open_ + 1
+    while i < close:
+        t = toks[i]
+        if t.kind == "other" and t.text == "{":
+            i = pairs[i] + 1
+            continue
+        if t.upper in ("FILTER", "BIND"):
+            end = _filter_end(toks, i, pairs) if t.upper == "FILTER" else _span_end(toks, i + 1, pairs)
+            for k in range(i, end):
+                if _is_this(toks[k]) and not _inside_group(k, i, end, pairs):
+                    in_filter |= t.upper == "FILTER"
+                    in_bind |= t.upper == "BIND"
+            i = end
+            continue
+        in_triple |= _is_this(t)
+        i += 1
+    if in_triple:
+        return False
+    if before == "OPTIONAL":
+        return in_bind
+    return in_filter or in_bind
+
+
+def _inside_group(k: int, a: int, b: int, pairs: dict[int, int]) -> bool:
+    """Whether token k lies in a {...} group that opens between a and b (an EXISTS group)."""
+    return any(a <= o < k < c for o, c in pairs.items() if o < b)
+
+
 def rewrite_sparql(select: str, shape: str, target: str, prefixes: dict[str, str]) -> str:
     """The pyshacl-equivalent all-focus-nodes query of one `sh:select` (see module doc)."""
     toks = _tokens(select)
@@ -220,15 +263,13 @@ def rewrite_sparql(select: str, shape: str, target: str, prefixes: dict[str, str
                     inserts.setdefault(by, []).append("?this")
             else:
                 inserts.setdefault(sel.end + 1, []).append("GROUP BY ?this")
-    # Join the target in the top group and in every group that mentions ?this.
-    top = selects[0].where
+    # Join the target where ?this could otherwise be unbound (see _needs_target).
+    sub_wheres = {sel.where for sel in selects[1:] if _has_this(toks, sel.where, sel.end)}
     for open_, close in pairs.items():
-        if open_ != top and not _has_this(toks, open_, close):
+        if toks[open_ + 1].upper == "SELECT":  # `{ SELECT ... }` holds a sub-SELECT
             continue
-        nxt = toks[open_ + 1]
-        if nxt.upper == "SELECT":  # `{ SELECT ... }` holds a sub-SELECT, not a pattern
-            continue
-        inserts.setdefault(open_ + 1, []).append(target)
+        if open_ == selects[0].where or open_ in sub_wheres or _needs_target(toks, open_, pairs):
+            inserts.setdefault(open_ + 1, []).append(target)
     for i, t in enumerate(toks):
         if _is_this(t):
             replace[i] = "?this"
@@ -502,3 +543,181 @@ def validate_queries(checks: Iterable[Check]) -> None:
             store.query(c.query)
         except SyntaxError as e:
             raise CompileError(f"compiled query of {c.rule} ({c.component}) does not parse: {e}") from None
+
+
+# --------------------------------------------------------------------------------------------
+# Oxigraph-specific rewriting (fast engine only; the endpoint runs the standard queries).
+#
+# Oxigraph evaluates the group of a FILTER (NOT) EXISTS once per row with hash joins whose
+# sides do not see each other's bindings: `?claim cg:hasDocument ?doc . ?doc cg:documentType ?t`
+# scans every document for every row, so cost grows with the batch squared. Inside EXISTS
+# groups made of triple patterns and FILTERs only, the patterns are reordered (bound ones first)
+# and nested with LATERAL (SEP-0006), which Oxigraph evaluates with the bindings of the left
+# side: the same solutions (a join), found by index lookups. Anything else is left unchanged.
+
+_NOT_SIMPLE = {"OPTIONAL", "UNION", "MINUS", "GRAPH", "SERVICE", "VALUES", "BIND", "SELECT", "LATERAL"}
+
+
+def _span_end(toks: list[_Tok], i: int, pairs: dict[int, int]) -> int:
+    """Index after the expression that starts at i: a (...) / {...} block or one token."""
+    t = toks[i]
+    if t.kind == "other" and t.text == "(":
+        depth = 0
+        for j in range(i, len(toks)):
+            if toks[j].kind == "other" and toks[j].text == "(":
+                depth += 1
+            elif toks[j].kind == "other" and toks[j].text == ")":
+                depth -= 1
+                if depth == 0:
+                    return j + 1
+        raise ValueError("unbalanced '('")
+    if t.kind == "other" and t.text == "{":
+        return pairs[i] + 1
+    return i + 1
+
+
+def _filter_end(toks: list[_Tok], i: int, pairs: dict[int, int]) -> int:
+    """Index after `FILTER <constraint>` starting at token i (the FILTER keyword)."""
+    j = i + 1
+    if toks[j].upper == "NOT":
+        j += 1
+    if toks[j].upper == "EXISTS":
+        return _span_end(toks, j + 1, pairs)
+    if toks[j].kind == "word":  # a function call: name(...)
+        j += 1
+    return _span_end(toks, j, pairs)
+
+
+def _triples(stmt: list[_Tok]) -> list[list[_Tok]] | None:
+    """`s p o , o2 ; p2 o3` as [[s, p.., o], ...]; None when not a plain statement."""
+    if not stmt or stmt[0].kind not in ("var", "iri", "word") or any(
+        t.kind == "other" and t.text in "[]" for t in stmt
+    ):
+        return None
+    subject, out = stmt[0], []
+    for po in _split(stmt[1:], ";"):
+        if not po:
+            continue
+        objects = _split(po, ",")
+        head = objects[0]
+        obj_len = _object_len(head)
+        if obj_len is None or obj_len >= len(head):
+            return None
+        path = head[: len(head) - obj_len]
+        for k, obj in enumerate(objects):
+            term = obj[len(obj) - obj_len :] if k == 0 else obj
+            if k and _object_len(obj) != len(obj):
+                return None
+            out.append([subject, *path, *term])
+    return out
+
+
+def _split(toks: list[_Tok], sep: str) -> list[list[_Tok]]:
+    parts: list[list[_Tok]] = [[]]
+    depth = 0
+    for t in toks:
+        if t.kind == "other" and t.text == "(":
+            depth += 1
+        elif t.kind == "other" and t.text == ")":
+            depth -= 1
+        if depth == 0 and t.kind == "other" and t.text == sep:
+            parts.append([])
+        else:
+            parts[-1].append(t)
+    return parts
+
+
+def _object_len(toks: list[_Tok]) -> int | None:
+    """Number of tokens of the object term that ends `toks`."""
+    if not toks:
+        return None
+    last = toks[-1]
+    if len(toks) >= 4 and toks[-2].text == "^" and toks[-3].text == "^" and toks[-4].kind == "string":
+        return 4
+    if len(toks) >= 3 and toks[-2].text == "@" and toks[-3].kind == "string":
+        return 3
+    if last.kind in ("var", "iri", "word", "string", "number"):
+        return 1
+    return None
+
+
+def _vars(toks: Iterable[_Tok]) -> set[str]:
+    return {t.text[1:] for t in toks if t.kind == "var"}
+
+
+def lateral_exists(query: str) -> str:
+    """`query` with its simple EXISTS groups nested with LATERAL (see above)."""
+    toks = _tokens(query)
+    pairs = _match_braces(toks)
+
+    def text(a: int, b: int) -> str:
+        """Original text of tokens a..b-1, with EXISTS groups inside rewritten."""
+        if a >= b:
+            return ""
+        parts, i, pos = [], a, toks[a].start
+        while i < b:
+            t = toks[i]
+            parts.append(query[pos : t.start])
+            if t.kind == "other" and t.text == "{" and i > 0 and toks[i - 1].upper == "EXISTS":
+                parts.append(group(i))
+                i = pairs[i] + 1
+            else:
+                parts.append(t.text)
+                i += 1
+            pos = toks[i - 1].start + len(toks[i - 1].text)
+        return "".join(parts)
+
+    def span(p: list[_Tok]) -> str:
+        return " ".join(t.text if t.kind != "other" else t.text for t in p)
+
+    def group(open_: int) -> str:
+        close = pairs[open_]
+        stmts: list[list[_Tok]] = [[]]
+        filters: list[tuple[int, int]] = []
+        i = open_ + 1
+        while i < close:
+            t = toks[i]
+            if t.upper in _NOT_SIMPLE or (t.kind == "other" and t.text in "{}"):
+                return "{ " + text(open_ + 1, close) + " }"
+            if t.upper == "FILTER":
+                end = _filter_end(toks, i, pairs)
+                filters.append((i, end))
+                i = end
+                continue
+            if t.kind == "other" and t.text == ".":
+                stmts.append([])
+            else:
+                stmts[-1].append(t)
+            i += 1
+        patterns: list[list[_Tok]] = []
+        for stmt in stmts:
+            if not stmt:
+                continue
+            found = _triples(stmt)
+            if found is None:
+                return "{ " + text(open_ + 1, close) + " }"
+            patterns.extend(found)
+        if len(patterns) < 2:
+            return "{ " + text(open_ + 1, close) + " }"
+        outer = _vars(toks[:open_]) | _vars(toks[close + 1 :])
+        bound, ordered = set(outer), []
+        rest = list(patterns)
+        while rest:
+
+            def score(p: list[_Tok]) -> tuple[int, int]:
+                s, o = p[0], p[-1]
+                s_b = s.kind != "var" or s.text[1:] in bound
+                o_b = o.kind != "var" or o.text[1:] in bound
+                return (2 * s_b + o_b, 0)
+
+            best = max(range(len(rest)), key=lambda k: (score(rest[k]), -k))
+            p = rest.pop(best)
+            ordered.append(p)
+            bound |= _vars(p)
+        body = " ".join(t.text for t in ordered[-1])
+        for p in reversed(ordered[:-1]):
+            body = " ".join(t.text for t in p) + " LATERAL { " + body + " }"
+        filt = " ".join(text(a, b) for a, b in filters)
+        return "{ " + body + " " + filt + " }"
+
+    return text(0, len(toks))

@@ -79,7 +79,7 @@ def build_engine() -> Engine:
     """Compile the shapes and serialise the knowledge graph (rdflib; what the cache saves)."""
     from ..kg import knowledge_graph, shapes_graph
     from .common import rulebook
-    from .compile import compile_shapes, validate_queries
+    from .compile import compile_shapes, lateral_exists, validate_queries
 
     kg = knowledge_graph()
     checks = compile_shapes(kg, shapes_graph())
@@ -90,7 +90,7 @@ def build_engine() -> Engine:
         entries[str(iri)] = Entry(e.rule.id, e.severity, e.message, e.rule.source)
     # pyshacl reports a finding under the shape it comes from; the reference keeps only shapes
     # of the rulebook (rules and their named parts), so do the same.
-    queries = tuple((c.shape, c.query) for c in checks if c.shape in entries)
+    queries = tuple((c.shape, lateral_exists(c.query)) for c in checks if c.shape in entries)
     kg_nt = kg.serialize(format="nt", encoding="utf-8")
     return Engine(kg_nt, queries, entries)
 

@@ -53,13 +53,13 @@ def _memoised_sparql() -> Iterator[None]:
             hit = _TRANSLATED[key] = (tree, translate(tree, base, initNs))
         return hit[1]
 
-    processor.parseQuery = cached_parse  # type: ignore[assignment]
+    processor.parseQuery = cached_parse
     processor.translateQuery = cached_translate  # type: ignore[assignment]
     try:
         yield
     finally:
-        processor.parseQuery = parse  # type: ignore[assignment]
-        processor.translateQuery = translate  # type: ignore[assignment]
+        processor.parseQuery = parse
+        processor.translateQuery = translate
 
 
 def data_graph(claims: list[ClaimData]) -> Graph:
@@ -73,7 +73,7 @@ def data_graph(claims: list[ClaimData]) -> Graph:
     for t in cg:
         data.add(t)
     for t in enrichment(cg):
-        data.add(t)  # type: ignore[arg-type]
+        data.add(t)
     return data
 
 
