@@ -8,7 +8,6 @@ of those rules and on a few cross-claim scenarios, and check the data the rules 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 from collections.abc import Iterator
@@ -74,12 +73,12 @@ def data_graph(claims: list[ClaimData]) -> Graph:
     return g
 
 
-@contextlib.contextmanager
+@pytest.fixture(scope="module", autouse=True)
 def memoised_sparql() -> Iterator[None]:
     """The reference engine's cache of parsed queries (pyshacl re-parses each query per focus node)."""
     try:
         from claimgraph.engine.reference import _memoised_sparql
-    except ImportError:  # pragma: no cover - the engine is not there: slower, same results
+    except ImportError:  # the engine is not there: slower, same results
         yield
         return
     with _memoised_sparql():
@@ -89,10 +88,9 @@ def memoised_sparql() -> Iterator[None]:
 def pyshacl_focus(data: Graph) -> set[tuple[str, str]]:
     import pyshacl
 
-    with memoised_sparql():
-        _conforms, report, _ = pyshacl.validate(
-            data, shacl_graph=rule_shapes(), inference="none", allow_warnings=True, advanced=False
-        )
+    _conforms, report, _ = pyshacl.validate(
+        data, shacl_graph=rule_shapes(), inference="none", allow_warnings=True, advanced=False
+    )
     ids = {shape: rule_id for rule_id, (shape, _) in rules().items()}
     out = set()
     for result in report.subjects(SH.sourceShape, None):
@@ -102,36 +100,54 @@ def pyshacl_focus(data: Graph) -> set[tuple[str, str]]:
     return out
 
 
-def oxigraph_focus(data: Graph) -> set[tuple[str, str]]:
+@cache
+def kg_ntriples() -> bytes:
+    return knowledge_graph().serialize(format="nt", encoding="utf-8")
+
+
+def oxigraph_store(data: Graph):  # type: ignore[no-untyped-def]
+    """pyoxigraph store with the knowledge graph and the claims of `data`."""
     import pyoxigraph as ox
 
     store = ox.Store()
-    store.load(data.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
+    store.load(kg_ntriples(), format=ox.RdfFormat.N_TRIPLES)
+    claims = new_graph()
+    claims += data - knowledge_graph()
+    store.load(claims.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
+    return store
+
+
+def oxigraph_focus(data: Graph) -> set[tuple[str, str]]:
+    store = oxigraph_store(data)
     out = set()
     for rule_id, (shape, select) in rules().items():
-        for row in store.query(oxigraph_query(shape, select)):  # type: ignore[union-attr]
+        for row in store.query(oxigraph_query(shape, select)):
             out.add((rule_id, row["this"].value))
     return out
 
 
-def compiled_focus(data: Graph) -> set[tuple[str, str]] | None:
-    """The fast engine's own compiler (engine/compile.py) over pyoxigraph; None if absent."""
+@cache
+def compiled_queries() -> tuple[tuple[str, str], ...] | None:
+    """The fast engine's own compiler (engine/compile.py) on these rules; None if absent."""
     try:
         from claimgraph.engine.compile import compile_shape
     except ImportError:
         return None
-    import pyoxigraph as ox
-
-    store = ox.Store()
-    store.load(data.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
     kg = new_graph()
     kg += knowledge_graph()
-    out = set()
-    for rule_id, (shape, _) in rules().items():
-        for check in compile_shape(kg, rule_shapes(), shape):
-            for row in store.query(check.query):  # type: ignore[union-attr]
-                out.add((rule_id, row["this"].value))
-    return out
+    return tuple(
+        (rule_id, check.query)
+        for rule_id, (shape, _) in rules().items()
+        for check in compile_shape(kg, rule_shapes(), shape)
+    )
+
+
+def compiled_focus(data: Graph) -> set[tuple[str, str]] | None:
+    queries = compiled_queries()
+    if queries is None:
+        return None
+    store = oxigraph_store(data)
+    return {(rule_id, row["this"].value) for rule_id, query in queries for row in store.query(query)}
 
 
 def fixture_files() -> list[Path]:
