@@ -43,7 +43,8 @@ def one_line_error(result: Any, *needles: str, code: int = 2) -> str:
     assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
     assert result.stdout == ""
     err: str = result.stderr
-    assert err.count("\n") == 1 and err.startswith("claimgraph: error:"), err
+    prefix = "claimgraph: internal error (" if code == 3 else "claimgraph: error:"
+    assert err.count("\n") == 1 and err.startswith(prefix), err
     assert "Traceback" not in err
     for needle in needles:
         assert needle in err, err
@@ -97,35 +98,8 @@ class Server:
             return r.status == 200
 
 
-@pytest.fixture
-def server() -> Iterator[Server]:
-    s = Server()
-    s.thread.start()
-    try:
-        yield s
-    finally:
-        s.httpd.shutdown()
-        s.httpd.server_close()
-
-
-def one_line_error(result: object, *needles: str) -> str:
-    r = result
-    assert r.exit_code == 2, (r.exit_code, r.stdout, r.stderr)  # type: ignore[attr-defined]
-    assert r.stdout == ""  # type: ignore[attr-defined]
-    err: str = r.stderr  # type: ignore[attr-defined]
-    assert err.count("\n") == 1 and err.startswith("claimgraph: error:"), err
-    assert "Traceback" not in err
-    for needle in needles:
-        assert needle in err, err
-    return err
-
-
-def run(runner: CliRunner, *args: str) -> object:
-    return runner.invoke(app, list(args))
-
-
-@pytest.fixture
-def server() -> Iterator[Server]:
+def serve() -> Iterator[Server]:
+    """A started Server, shut down when the generator closes (a fixture body)."""
     s = Server()
     s.thread.start()
     try:

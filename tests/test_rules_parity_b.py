@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rdflib import RDF, Graph, Literal, URIRef
@@ -30,7 +31,7 @@ FAMILIES = ("ENS", "THER", "NMR", "SRC")
 
 @cache
 def rule_shapes() -> Graph:
-    """Only the rules of this family (and the prefix declarations), so other rules cannot interfere."""
+    """Only these rules (and the prefix declarations): other rules cannot interfere."""
     g = new_graph()
     for name in ("prefixes.ttl", *SHAPE_FILES):
         g.parse(data_dir("shapes") / name, format="turtle")
@@ -54,7 +55,8 @@ def prefix_header() -> str:
     g = rule_shapes()
     decl = URIRef("https://w3id.org/claimgraph/shapes/prefixes")
     lines = [
-        f"PREFIX {g.value(d, SH.prefix)}: <{g.value(d, SH.namespace)}>" for d in g.objects(decl, SH.declare)
+        f"PREFIX {g.value(d, SH.prefix)}: <{g.value(d, SH.namespace)}>"
+        for d in g.objects(decl, SH.declare)
     ]
     return "\n".join(sorted(lines)) + "\n"
 
@@ -75,7 +77,7 @@ def data_graph(claims: list[ClaimData]) -> Graph:
 
 @pytest.fixture(scope="module", autouse=True)
 def memoised_sparql() -> Iterator[None]:
-    """The reference engine's cache of parsed queries (pyshacl re-parses each query per focus node)."""
+    """The reference engine's query cache (pyshacl re-parses a query per focus node)."""
     try:
         from claimgraph.engine.reference import _memoised_sparql
     except ImportError:  # the engine is not there: slower, same results
@@ -105,7 +107,7 @@ def kg_ntriples() -> bytes:
     return knowledge_graph().serialize(format="nt", encoding="utf-8")
 
 
-def oxigraph_store(data: Graph):  # type: ignore[no-untyped-def]
+def oxigraph_store(data: Graph) -> Any:
     """pyoxigraph store with the knowledge graph and the claims of `data`."""
     import pyoxigraph as ox
 
@@ -147,7 +149,9 @@ def compiled_focus(data: Graph) -> set[tuple[str, str]] | None:
     if queries is None:
         return None
     store = oxigraph_store(data)
-    return {(rule_id, row["this"].value) for rule_id, query in queries for row in store.query(query)}
+    return {
+        (rule_id, row["this"].value) for rule_id, query in queries for row in store.query(query)
+    }
 
 
 def fixture_files() -> list[Path]:
@@ -219,8 +223,12 @@ def test_ens06_counts_acupuncture_on_another_claim_of_the_same_patient() -> None
     d = "2026-03-02"
     estim = claim("CLM-X1", "aetna", [("97014", [], 1, d)], patient="TEST-PT-9")
     acu_same = claim("CLM-X2", "aetna", [("97810", [], 1, d)], patient="TEST-PT-9", index=2)
-    acu_other_patient = claim("CLM-X3", "aetna", [("97810", [], 1, d)], patient="TEST-PT-8", index=3)
-    acu_other_day = claim("CLM-X4", "aetna", [("97810", [], 1, "2026-03-03")], patient="TEST-PT-9", index=4)
+    acu_other_patient = claim(
+        "CLM-X3", "aetna", [("97810", [], 1, d)], patient="TEST-PT-8", index=3
+    )
+    acu_other_day = claim(
+        "CLM-X4", "aetna", [("97810", [], 1, "2026-03-03")], patient="TEST-PT-9", index=4
+    )
     assert both([estim, acu_same], "ENS-06") == {focus_of("CLM-X1", 1)}
     assert both([estim, acu_other_patient, acu_other_day], "ENS-06") == set()
 
@@ -236,13 +244,24 @@ def test_ther03_claim_level_time_record_covers_all_timed_lines() -> None:
     assert both([over], "THER-03") == {focus_of("CLM-X5", 1), focus_of("CLM-X5", 2)}
 
 
+def test_ther03_leaves_a_line_without_time_record_to_ther02() -> None:
+    d = "2026-03-02"
+    lines = [("97112", ["GP"], 2, d), ("97110", ["GP"], 1, d)]
+    record = DocumentData(type="time-record", line=1, fields={"minutes": 30, "one_on_one": True})
+    c = claim("CLM-X12", "medicare", lines, documents=(record,))
+    assert both([c], "THER-03") == set()
+    assert both([c], "THER-02") == {focus_of("CLM-X12", 2)}
+
+
 @pytest.mark.parametrize(
     ("minutes", "units", "fires"),
     [(7, 1, True), (8, 1, False), (22, 2, True), (23, 2, False), (52, 3, False), (53, 4, False),
      (67, 5, True), (68, 5, False), (82, 5, False), (83, 6, False), (83, 7, True)],
 )  # fmt: skip
 def test_ther03_eight_minute_table(minutes: int, units: int, fires: bool) -> None:
-    record = DocumentData(type="time-record", line=1, fields={"minutes": minutes, "one_on_one": True})
+    record = DocumentData(
+        type="time-record", line=1, fields={"minutes": minutes, "one_on_one": True}
+    )
     c = claim("CLM-X6", "medicare", [("97110", ["GP"], units, "2026-03-02")], documents=(record,))
     assert both([c], "THER-03") == ({focus_of("CLM-X6", 1)} if fires else set())
 
@@ -252,13 +271,20 @@ def test_nmr02_window_and_effective_date() -> None:
 
     def visits(start: str, n: int, step: int) -> list[tuple[str, list[str], int, str]]:
         first = dt.date.fromisoformat(start)
-        return [("97112", ["GP"], 1, (first + dt.timedelta(days=step * k)).isoformat()) for k in range(n)]
+        return [
+            ("97112", ["GP"], 1, (first + dt.timedelta(days=step * k)).isoformat())
+            for k in range(n)
+        ]
 
     # 19 visits, the first 42 days before the last: no 42-day window holds more than 18
-    spread = claim("CLM-X7", "aetna", visits("2025-08-01", 18, 2) + [("97112", ["GP"], 1, "2025-09-12")])
+    spread = claim(
+        "CLM-X7", "aetna", visits("2025-08-01", 18, 2) + [("97112", ["GP"], 1, "2025-09-12")]
+    )
     assert both([spread], "NMR-02") == set()
     # one day earlier the first visit falls inside the window of the last
-    dense = claim("CLM-X7", "aetna", visits("2025-08-01", 18, 2) + [("97112", ["GP"], 1, "2025-09-11")])
+    dense = claim(
+        "CLM-X7", "aetna", visits("2025-08-01", 18, 2) + [("97112", ["GP"], 1, "2025-09-11")]
+    )
     assert both([dense], "NMR-02") == {focus_of("CLM-X7", 19)}
     # 19 visits within 36 days, after the rule's effective period: no finding
     late = claim("CLM-X8", "aetna", visits("2025-11-03", 19, 2))
@@ -267,7 +293,9 @@ def test_nmr02_window_and_effective_date() -> None:
     aetna = claim("CLM-X9", "aetna", visits("2025-09-01", 10, 2), patient="TEST-PT-7")
     other = claim("CLM-X10", "bcbs", visits("2025-09-21", 9, 2), patient="TEST-PT-7", index=2)
     assert both([aetna, other], "NMR-02") == set()
-    other_aetna = claim("CLM-X10", "aetna", visits("2025-09-21", 9, 2), patient="TEST-PT-7", index=2)
+    other_aetna = claim(
+        "CLM-X10", "aetna", visits("2025-09-21", 9, 2), patient="TEST-PT-7", index=2
+    )
     assert both([aetna, other_aetna], "NMR-02") == {focus_of("CLM-X10", 9)}
     # a claim without a patient id counts its own visits
     anonymous = claim("CLM-X11", "aetna", visits("2025-09-01", 19, 2), patient=None)
@@ -291,14 +319,18 @@ def test_groups_a_query_reads_are_declared_on_the_rule(rule_id: str) -> None:
 
 def test_groups_exist_and_list_curated_codes() -> None:
     kg = knowledge_graph()
-    used = {g for shape, _ in rules().values() for g in rule_shapes().objects(shape, CG.usesCodeGroup)}
+    used = {
+        g for shape, _ in rules().values() for g in rule_shapes().objects(shape, CG.usesCodeGroup)
+    }
     for group in used:
         assert (group, RDF.type, CG.CodeGroup) in kg, f"{group} is not defined"
         members = list(kg.objects(group, CG.member))
         prefixes = list(kg.objects(group, CG.notationPrefix))
         assert members or prefixes, f"{group} is empty"
         for code in members:
-            assert kg.value(code, SKOS.notation) is not None, f"{code} of {group} is not a curated code"
+            assert kg.value(code, SKOS.notation) is not None, (
+                f"{code} of {group} is not a curated code"
+            )
 
 
 def test_every_rule_cites_defined_sources_and_topic() -> None:
@@ -315,10 +347,34 @@ def test_eight_minute_bands_are_contiguous() -> None:
     kg = knowledge_graph()
     shape, _ = rules()["THER-03"]
     bands = sorted(
-        (int(kg.value(b, CG.minMinutes)), kg.value(b, CG.maxMinutes), b) for b in kg.objects(shape, CG.unitBand)
+        (int(str(kg.value(b, CG.minMinutes))), kg.value(b, CG.maxMinutes), b)
+        for b in kg.objects(shape, CG.unitBand)
     )
     assert bands[0][0] == 0
-    for (_, high, _b), (low, _, _n) in zip(bands, bands[1:]):
+    for (_, high, _b), (low, _, _n) in zip(bands, bands[1:], strict=False):
         assert isinstance(high, Literal) and int(high) + 1 == low
     last = bands[-1][2]
-    assert kg.value(last, CG.maxMinutes) is None and kg.value(last, CG.minutesPerExtraUnit) is not None
+    assert (
+        kg.value(last, CG.maxMinutes) is None and kg.value(last, CG.minutesPerExtraUnit) is not None
+    )
+
+
+def test_engines_agree_on_malformed_values() -> None:
+    """Units, dates and minutes as sent (strings stay strings): no engine-specific findings."""
+    docs = (
+        DocumentData(type="time-record", line=1, fields={"minutes": "ten", "one_on_one": "yes"}),
+        DocumentData(type="time-record", line=2, fields={"minutes": 20}),
+    )
+    lines = [
+        ("97112", ["GP"], "two", "2025-10-15"),
+        ("97110", [], 2, "2025-02-30"),
+        ("97014", ["59"], 1, "soon"),
+        ("97810", [], 1, "soon"),
+    ]
+    for payer in ("medicare", "aetna", "bcbs"):
+        c = claim("CLM-X13", payer, lines, diagnoses=("R52", "I63.9"), documents=docs)
+        data = data_graph([c])
+        reference = pyshacl_focus(data)
+        assert reference == oxigraph_focus(data)
+        compiled = compiled_focus(data)
+        assert compiled is None or compiled == reference

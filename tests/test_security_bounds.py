@@ -13,16 +13,18 @@ import time
 from pathlib import Path
 
 import pytest
-from security_support import one_line_error, run
 from typer.testing import CliRunner
 
 from claimgraph import sandbox
 from claimgraph.errors import QueryError
+from security_support import one_line_error, run
 
 SLACK = 10.0  # seconds on top of a limit: child start, knowledge graph load, a busy machine
 
 
-def timed_query(runner: CliRunner, tmp_path: Path, text: str, *options: str) -> tuple[object, float]:
+def timed_query(
+    runner: CliRunner, tmp_path: Path, text: str, *options: str
+) -> tuple[object, float]:
     rq = tmp_path / "user.rq"
     rq.write_text(text, encoding="utf-8")
     start = time.monotonic()

@@ -12,15 +12,22 @@ import json
 import socket
 import threading
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from security_support import Server, needs_validate, one_line_error, run, server  # noqa: F401
 from typer.testing import CliRunner
 
 from claimgraph import netguard
+from security_support import Server, needs_validate, one_line_error, run, serve
 
 COMMANDS = ["convert", pytest.param("validate", marks=needs_validate)]
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    yield from serve()
+
 
 # --- queries: SERVICE, FROM, FROM NAMED anywhere in the algebra ------------------------------
 
@@ -164,9 +171,11 @@ def test_hook_refuses_everything_while_armed(server: Server) -> None:
             socket.getaddrinfo("localhost", server.port)
         with pytest.raises(netguard.NetworkRefused):
             urllib.request.urlopen("file:///etc/hostname")
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            with pytest.raises(netguard.NetworkRefused):
-                udp.sendto(b"x", ("127.0.0.1", server.port))
+        with (
+            socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp,
+            pytest.raises(netguard.NetworkRefused),
+        ):
+            udp.sendto(b"x", ("127.0.0.1", server.port))
     assert server.connections == 0
     assert not netguard.armed()
     assert server.reachable() and server.connections == 1  # off again after the block
@@ -183,9 +192,8 @@ def test_hook_lets_the_registered_url_through_only(server: Server) -> None:
         with pytest.raises(netguard.NetworkRefused):  # same host, another port
             socket.create_connection(("127.0.0.1", other_port), timeout=5)
     assert server.connections == 1
-    with netguard.offline():  # the allowance ended with the run
-        with pytest.raises(netguard.NetworkRefused):
-            urllib.request.urlopen(server.url + "/sparql", timeout=5)
+    with netguard.offline(), pytest.raises(netguard.NetworkRefused):  # allowance ended
+        urllib.request.urlopen(server.url + "/sparql", timeout=5)
     assert server.connections == 1
 
 
@@ -238,7 +246,5 @@ def test_endpoint_query_with_service_is_still_refused(
     """--endpoint allows that server only, and the query is still checked before sending."""
     rq = tmp_path / "q.rq"
     rq.write_text(f"SELECT * WHERE {{ SERVICE <{server.url}/other> {{ ?s ?p ?o }} }}")
-    one_line_error(
-        run(runner, "query", str(rq), "--endpoint", server.url + "/sparql"), "SERVICE"
-    )
+    one_line_error(run(runner, "query", str(rq), "--endpoint", server.url + "/sparql"), "SERVICE")
     assert server.connections == 0

@@ -23,8 +23,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from security_support import CANARIES, CANARY_NAME, CANARY_SSN, needs_validate, run
 from typer.testing import CliRunner
+
+from security_support import CANARIES, CANARY_NAME, CANARY_SSN, needs_validate, run
 
 FORMATS = Path(__file__).parent / "data" / "formats"
 PATIENT = f"{CANARY_NAME} {CANARY_SSN}"
@@ -235,19 +236,25 @@ def test_ill_typed_literal_is_not_logged(
         assert CANARY_NAME not in record.getMessage()
 
 
-def test_pyshacl_logger_stays_silent_after_validate() -> None:
-    """pyshacl adds a stderr handler on every validate(): the disabled logger drops records."""
+def test_library_loggers_stay_silent(capfd: pytest.CaptureFixture[str]) -> None:
+    """pyshacl adds a stderr handler on every validate(); rdflib logs literal values: the
+    disabled loggers drop every record whatever handlers are added later."""
     import logging
 
     import pyshacl
-    from rdflib import Graph
+    from rdflib import XSD, Graph, Literal
 
     from claimgraph.privacy import quiet_libraries
 
     quiet_libraries()
     pyshacl.validate(Graph(), shacl_graph=Graph())
     log = logging.getLogger("pyshacl-validate")
-    assert log.disabled and not log.isEnabledFor(logging.CRITICAL) or log.disabled
+    assert log.handlers  # pyshacl did add its handler again ...
+    log.warning("shape problem near %s", PATIENT)  # ... and it prints nothing
+    logging.getLogger("rdflib.term").warning("cannot convert %s", PATIENT)
+    Literal(PATIENT, datatype=XSD.integer)  # rdflib's own ill-typed literal warning
+    captured = capfd.readouterr()
+    assert CANARY_NAME not in captured.err + captured.out
 
 
 @needs_validate
@@ -307,3 +314,53 @@ def test_console_script_never_prints_the_canary(name: str, tmp_path: Path) -> No
         assert proc.returncode in (0, 2), out
     assert_no_canary_in_files(tmp)
     assert_no_canary_in_files(tmp_path / "cache")
+
+
+# --- one error handler, no pretty tracebacks, a fixed base IRI, private temp folders -------------
+
+
+def _commands(typer_app: object, prefix: str = "") -> Iterator[tuple[str, object]]:
+    for info in typer_app.registered_commands:  # type: ignore[attr-defined]
+        yield prefix + (info.name or info.callback.__name__), info.callback
+    for group in typer_app.registered_groups:  # type: ignore[attr-defined]
+        yield from _commands(group.typer_instance, f"{prefix}{group.name} ")
+
+
+def test_every_command_goes_through_the_one_error_handler() -> None:
+    from claimgraph.cli import app
+    from claimgraph.cli.common import guarded
+
+    wrapper = guarded(lambda: None).__code__
+    commands = dict(_commands(app))
+    assert {"convert", "validate", "query", "export", "import hcpcs", "store info"} <= set(commands)
+    unguarded = [name for name, cb in commands.items() if cb.__code__ is not wrapper]  # type: ignore[attr-defined]
+    assert unguarded == []
+    assert app.pretty_exceptions_enable is False  # Typer would print locals (claim values)
+
+
+@pytest.mark.parametrize("name", ["claims.ttl", "claims.jsonld"])
+def test_relative_iris_never_take_the_file_path(
+    name: str, runner: CliRunner, private_dirs: dict[str, Path]
+) -> None:
+    """A folder named after a patient must not leak into the claim IRIs."""
+    folder = private_dirs["out"] / f"{CANARY_NAME} {CANARY_SSN}"
+    folder.mkdir()
+    src = folder / name
+    src.write_text((FORMATS / name).read_text(), encoding="utf-8")
+    target = private_dirs["out"] / "converted.nt"
+    result = run(runner, "convert", str(src), "--to", "ntriples", "-o", str(target))
+    assert result.exit_code == 0, result.stderr
+    text = target.read_text()
+    assert "https://w3id.org/claimgraph/" in text
+    assert "Canaryfield" not in text and "Zebulon" not in text and "file:" not in text
+
+
+def test_private_tempdir_is_private_and_removed() -> None:
+    from claimgraph.privacy import private_tempdir
+
+    with pytest.raises(RuntimeError), private_tempdir() as d:
+        kept = d
+        assert stat.S_IMODE(d.stat().st_mode) == 0o700
+        (d / "x").write_text(PATIENT)  # unreadable to others: the folder is 0700
+        raise RuntimeError
+    assert not kept.exists()

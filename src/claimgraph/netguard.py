@@ -35,10 +35,15 @@ _ALWAYS_REFUSED = frozenset({
     "ftplib.connect", "smtplib.connect", "poplib.connect", "imaplib.open", "nntplib.connect",
     "telnetlib.Telnet.open", "webbrowser.open", "socket.getnameinfo",
 })  # fmt: skip
-_EVENTS = _ADDRESS_EVENTS | _LOOKUP_EVENTS | _ALWAYS_REFUSED | {
-    "urllib.Request",
-    "http.client.connect",
-}
+_EVENTS = (
+    _ADDRESS_EVENTS
+    | _LOOKUP_EVENTS
+    | _ALWAYS_REFUSED
+    | {
+        "urllib.Request",
+        "http.client.connect",
+    }
+)
 
 _installed = False
 _depth = 0  # > 0 while a CLI run is armed

@@ -3,7 +3,8 @@
 - rdflib logs literal values it cannot convert, pyshacl adds a stderr handler to its logger on
   every `validate()` call and prints the shapes it finds odd, owlready2 prints what it parses:
   `quiet_libraries()` disables those loggers (a disabled logger drops every record, whatever
-  handlers are added to it later) and ignores the warnings those libraries raise.
+  handlers are added to it later; its children inherit a level above CRITICAL) and ignores
+  the warnings those libraries raise.
 - `private_tempdir()` is the one way claimgraph makes temporary files: a folder only the user
   can read (0700, files 0600 by umask), removed in `finally` whatever happens.
 """
@@ -37,8 +38,11 @@ def quiet_libraries() -> None:
     """Disable the loggers and warnings of the RDF libraries (idempotent, cheap)."""
     for name in LIBRARY_LOGGERS:
         log = logging.getLogger(name)
-        log.disabled = True
+        log.disabled = True  # the logger itself: pyshacl resets its level, never this flag
+        log.setLevel(logging.CRITICAL + 1)  # its children ("rdflib.term") inherit the level
         log.propagate = False
+        if not any(isinstance(h, logging.NullHandler) for h in log.handlers):
+            log.addHandler(logging.NullHandler())  # else logging's last resort prints
     warnings.filterwarnings("ignore", module=_WARNING_MODULES)
 
 

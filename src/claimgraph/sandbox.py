@@ -11,6 +11,7 @@ machine. The parent only receives a complete result: on any failure nothing has 
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import sys
@@ -55,7 +56,9 @@ def _limit_memory(headroom: int) -> None:
         pass  # no /proc or no resource module: the wall-clock limit still holds
 
 
-def _child(conn: Any, fn: Callable[..., Any], args: tuple[Any, ...], headroom: int, armed: bool) -> None:
+def _child(
+    conn: Any, fn: Callable[..., Any], args: tuple[Any, ...], headroom: int, armed: bool
+) -> None:
     """Run `fn(*args)` and send ("ok", result) or ("error", ...) to the parent."""
     from . import netguard
     from .privacy import quiet_libraries
@@ -84,9 +87,7 @@ def _child(conn: Any, fn: Callable[..., Any], args: tuple[Any, ...], headroom: i
         conn.close()
 
 
-def call(
-    fn: Callable[..., Any], *args: Any, timeout: float, headroom: int | None = None
-) -> Any:
+def call(fn: Callable[..., Any], *args: Any, timeout: float, headroom: int | None = None) -> Any:
     """`fn(*args)` in a child process, killed after `timeout` seconds; its result or an error.
 
     `fn` must be a module-level function (spawn pickles it) and its result picklable.
@@ -97,10 +98,8 @@ def call(
     ctx = _context()
     receive, send = ctx.Pipe(duplex=False)
     for stream in (sys.stdout, sys.stderr):  # a forked child must not write our buffers again
-        try:
+        with contextlib.suppress(OSError, ValueError):
             stream.flush()
-        except (OSError, ValueError):
-            pass
     proc = ctx.Process(
         target=_child, args=(send, fn, args, headroom, netguard.armed()), daemon=True
     )
@@ -129,8 +128,7 @@ def call(
         return message[1]
     if kind == "memory":
         raise QueryError(
-            f"the query needs more than {headroom >> 20} MiB of memory and was stopped; "
-            "narrow it"
+            f"the query needs more than {headroom >> 20} MiB of memory and was stopped; narrow it"
         )
     if kind == "failed":
         raise QueryError(f"the query failed while running ({message[1]})")
@@ -163,7 +161,9 @@ def run_query(
     from .query import check
 
     check(text)
-    result: QueryResult = call(_evaluate, text, dict(params or {}), declared, max_rows, timeout=timeout)
+    result: QueryResult = call(
+        _evaluate, text, dict(params or {}), declared, max_rows, timeout=timeout
+    )
     size = len(result.rows) if result.kind == "select" else len(result.graph or ())
     if size > max_rows:
         what = "rows" if result.kind == "select" else "triples"

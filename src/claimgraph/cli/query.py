@@ -84,9 +84,7 @@ def query(
         else:
             from ..sandbox import run_query  # a child process, killed at --timeout
 
-            result = run_query(
-                named.text, params, declared, timeout=timeout, max_rows=max_rows
-            )
+            result = run_query(named.text, params, declared, timeout=timeout, max_rows=max_rows)
     except q.QueryError as e:
         if e.path == "query":  # a syntax error: name the file it is in
             e.path = name if name.endswith(".rq") else str(named.path)

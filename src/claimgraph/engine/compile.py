@@ -65,6 +65,12 @@ class Check:
     component: str  # "sparql", "minCount", ...
     query: str
 
+    @property
+    def cross_claim(self) -> bool:
+        """Whether the check relates claims to each other, which it may do only through the
+        patient (cg:patientId): the fast engine then runs it on all of a patient's claims."""
+        return bool(_PATIENT.search(self.query))
+
 
 # --------------------------------------------------------------------------------------------
 # SPARQL text: a small tokenizer, enough to find variables, groups and SELECTs reliably.
@@ -81,6 +87,7 @@ _TOKEN = re.compile(
     r'|(?P<other>.)',
     re.S,
 )
+_PATIENT = re.compile(r"patientId\b")
 _AGGREGATES = {"COUNT", "SUM", "MIN", "MAX", "AVG", "SAMPLE", "GROUP_CONCAT"}
 _REFUSED = {"MINUS", "VALUES", "SERVICE"}  # refused by SHACL-SPARQL (and pyshacl)
 
@@ -245,6 +252,8 @@ def rewrite_sparql(select: str, shape: str, target: str, prefixes: dict[str, str
             if t.upper == "AS" and k + 1 < len(head) and _is_this(head[k + 1]):
                 raise ValueError("cannot rebind $this with AS")
         if not any(_is_this(t) for t in head) and "*" not in [t.text for t in head]:
+            if sel is not selects[0]:
+                raise ValueError("a nested SELECT must project the pre-bound $this")
             # project ?this: after SELECT [DISTINCT|REDUCED]
             at = sel.start + 1 + (1 if words and words[0] in ("DISTINCT", "REDUCED") else 0)
             inserts.setdefault(at, []).append("?this")
@@ -497,6 +506,17 @@ def rule_shapes(sg: Graph) -> list[URIRef]:
     return sorted(shapes)  # type: ignore[arg-type]
 
 
+def _pyshacl_accepts(select: str) -> None:
+    """pyshacl's own checks of a SPARQL constraint (it refuses MINUS, VALUES, SERVICE, ...)."""
+    from pyshacl.errors import ValidationFailure
+    from pyshacl.helper.sparql_query_helper import SPARQLQueryHelper
+
+    try:
+        SPARQLQueryHelper(None, None, select).check_invalid_sparql(select)
+    except ValidationFailure as e:
+        raise ValueError(f"pyshacl refuses it: {' '.join(str(e.args[0]).split())}") from None
+
+
 def compile_shape(kg: Graph, sg: Graph, shape: URIRef) -> list[Check]:
     """The checks of one rule shape; CompileError when it uses anything unsupported."""
     try:
@@ -521,6 +541,7 @@ def compile_shape(kg: Graph, sg: Graph, shape: URIRef) -> list[Check]:
             selects = list(sg.objects(sp, SH.select))
             if len(selects) != 1:
                 raise ValueError("sh:sparql needs exactly one sh:select")
+            _pyshacl_accepts(str(selects[0]))
             query = rewrite_sparql(str(selects[0]), str(shape), target, _prefixes(sg, sp))
             checks.append(Check(str(shape), str(shape), severity, "sparql", query))
         return checks

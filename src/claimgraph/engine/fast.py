@@ -56,8 +56,9 @@ class Entry:
 @dataclass(frozen=True)
 class Engine:
     kg_nt: bytes  # ontology + shapes, N-Triples
-    queries: tuple[tuple[str, str], ...]  # (source shape IRI, query)
+    queries: tuple[tuple[str, str, bool], ...]  # (source shape IRI, query, cross-claim)
     entries: dict[str, Entry]  # source shape IRI -> what its findings say
+    standard: tuple[tuple[str, str], ...] = ()  # the same checks in standard SPARQL 1.1
 
 
 def _fingerprint() -> str:
@@ -90,9 +91,11 @@ def build_engine() -> Engine:
         entries[str(iri)] = Entry(e.rule.id, e.severity, e.message, e.rule.source)
     # pyshacl reports a finding under the shape it comes from; the reference keeps only shapes
     # of the rulebook (rules and their named parts), so do the same.
-    queries = tuple((c.shape, lateral_exists(c.query)) for c in checks if c.shape in entries)
+    kept = [c for c in checks if c.shape in entries]
+    queries = tuple((c.shape, lateral_exists(c.query), c.cross_claim) for c in kept)
+    standard = tuple((c.shape, c.query) for c in kept)
     kg_nt = kg.serialize(format="nt", encoding="utf-8")
-    return Engine(kg_nt, queries, entries)
+    return Engine(kg_nt, queries, entries, standard)  # type: ignore[arg-type]
 
 
 def cache_path() -> Path:
@@ -104,6 +107,7 @@ def cache_path() -> Path:
 def _write_cache(path: Path, engine: Engine) -> None:
     data = {
         "queries": [list(q) for q in engine.queries],
+        "standard": [list(q) for q in engine.standard],
         "entries": {k: [e.rule, e.severity, e.message, e.source] for k, e in engine.entries.items()},
         "kg_nt": engine.kg_nt.decode("utf-8"),
     }
@@ -133,13 +137,20 @@ def load_engine() -> Engine:
         data = json.loads(path.read_text(encoding="utf-8"))
         return Engine(
             data["kg_nt"].encode("utf-8"),
-            tuple((s, q) for s, q in data["queries"]),
+            tuple((s, q, bool(x)) for s, q, x in data["queries"]),
             {k: Entry(*v) for k, v in data["entries"].items()},
+            tuple((s, q) for s, q in data["standard"]),
         )
     engine = build_engine()
     with contextlib.suppress(OSError):  # a read-only cache folder only costs speed
         _write_cache(path, engine)
     return engine
+
+
+def build_engine_checks() -> tuple[tuple[tuple[str, str], ...], dict[str, Entry], bytes]:
+    """(standard checks, entries, knowledge graph N-Triples): what a SPARQL server runs."""
+    engine = load_engine()
+    return engine.standard, engine.entries, engine.kg_nt
 
 
 # --------------------------------------------------------------------------------------------
@@ -148,79 +159,23 @@ def load_engine() -> Engine:
 
 @dataclass(slots=True)
 class Record:
-    """One claim, ready to load: its N-Triples (maybe compressed) and its finding index."""
+    """One claim, ready to load: its N-Triples (maybe zlib-compressed) and its finding index."""
 
     key: str
     codes: tuple[str | None, ...]  # procedure code of each line, as billed
-    terms: tuple[str, ...]  # code, modifier and diagnosis IRIs (for the enrichment facts)
+    terms: tuple[str, ...]  # "p<iri>", "m<iri>", "d<iri>": codes used (enrichment facts)
     nt: bytes
-    compressed: bool
+    patient: bool  # has a patient: its cross-claim checks wait for all the patient's claims
 
 
-def _terms(claim: ClaimData) -> tuple[str, ...]:
-    from ..namespaces import diagnosis_iri, modifier_iri, procedure_code_iri
-
-    out = []
-    for line in claim.lines:
-        if isinstance(line.code, str) and line.code.strip():
-            out.append("p" + procedure_code_iri(line.code.strip().upper()))
-        out += ["m" + modifier_iri(m) for m in line.modifiers if isinstance(m, str) and m.strip()]
-    out += ["d" + diagnosis_iri(code, system) for system, code in claim.diagnoses]
-    return tuple(out)
-
-
-def _codes(claim: ClaimData) -> tuple[str | None, ...]:
-    return tuple(
+def encode(claim: ClaimData) -> Record:
+    terms: set[str] = set()
+    nt = claim_ntriples(claim, terms).encode("utf-8")
+    codes = tuple(
         ln.code.strip().upper() if isinstance(ln.code, str) and ln.code.strip() else None
         for ln in claim.lines
     )
-
-
-def _patient(claim: ClaimData) -> str | None:
-    p = claim.patient
-    return str(p) if p not in (None, "") else None
-
-
-class Batcher:
-    """Claims in, batches out: patients' claims held whole until the end of the input."""
-
-    def __init__(self, size: int = BATCH):
-        self.size = max(1, size)
-        self.free: list[Record] = []
-        self.held: dict[str, list[Record]] = {}
-        self.held_raw = 0
-
-    def add(self, claim: ClaimData) -> list[Record] | None:
-        nt = claim_ntriples(claim).encode("utf-8")
-        patient = _patient(claim)
-        compressed = False
-        if patient is not None:
-            if self.held_raw > HOLD_RAW:
-                nt, compressed = zlib.compress(nt, 1), True
-            else:
-                self.held_raw += len(nt)
-        rec = Record(claim.key, _codes(claim), _terms(claim), nt, compressed)
-        if patient is not None:
-            self.held.setdefault(patient, []).append(rec)
-            return None
-        self.free.append(rec)
-        if len(self.free) >= self.size:
-            batch, self.free = self.free, []
-            return batch
-        return None
-
-    def finish(self) -> Iterator[list[Record]]:
-        """The remaining batches: each patient's claims together, in first-seen order."""
-        batch = self.free
-        self.free = []
-        for patient in list(self.held):
-            group = self.held.pop(patient)
-            if batch and len(batch) + len(group) > self.size:
-                yield batch
-                batch = []
-            batch.extend(group)
-        if batch:
-            yield batch
+    return Record(claim.key, codes, tuple(terms), nt, claim.patient not in (None, ""))
 
 
 class Enricher:
@@ -232,12 +187,12 @@ class Enricher:
 
     def facts(self, batch: list[Record]) -> bytes:
         terms = {t for r in batch for t in r.terms}
-        new = [t for t in terms if t[1:] not in self.known]
+        new = [t for t in terms if t not in self.known]
         if new:
             self._learn(new)
         lines = set(self.common)
         for t in terms:
-            lines.update(self.known[t[1:]])
+            lines.update(self.known[t])
         return "".join(sorted(lines)).encode("utf-8")
 
     def _learn(self, terms: list[str]) -> None:
@@ -249,13 +204,14 @@ class Enricher:
         g = Graph()
         holder = URIRef("urn:claimgraph:enrichment")
         prop = {"p": CG.procedureCode, "m": CG.modifier, "d": CG.hasDiagnosis}
+        by_iri: dict[str, list[str]] = {}
         for t in terms:
-            g.add((holder, prop[t[0]], URIRef(t[1:])))
-            self.known[t[1:]] = []
+            g.add((holder, prop[t[0]], URIRef(t[2:-1])))
+            self.known[t] = by_iri.setdefault(t[2:-1], [])
         for s, p, o in enrichment(g):
             line = f"{s.n3()} {p.n3()} {o.n3()} .\n"
-            if str(s) in self.known:
-                self.known[str(s)].append(line)
+            if str(s) in by_iri:
+                by_iri[str(s)].append(line)
             else:
                 self.common.add(line)
 
@@ -265,9 +221,18 @@ class Enricher:
 
 _worker: _BatchRunner | None = None
 
+Job = tuple[int, list[Record], bytes]  # (phase, records, enrichment facts)
+# (findings, cross-claim findings of claims with a patient, compressed claims with a patient)
+Result = tuple[list[Finding], list[tuple[int, Finding]], list[tuple[int, bytes]]]
+
 
 class _BatchRunner:
-    """A store holding the knowledge graph; each batch goes into a named graph and out again."""
+    """A store holding the knowledge graph; each batch goes into a named graph and out again.
+
+    Phase 1 (claims in input order): every check; the cross-claim findings of claims with a
+    patient are tentative (they stand if the patient has only this claim), and those claims
+    come back compressed. Phase 2 (all claims of patients with several): cross-claim checks.
+    """
 
     def __init__(self, engine: Engine):
         import pyoxigraph as ox
@@ -279,29 +244,42 @@ class _BatchRunner:
         self.graph = ox.NamedNode("urn:claimgraph:batch")
         self.default = [ox.DefaultGraph(), self.graph]
 
-    def run(self, batch: list[Record], facts: bytes) -> list[Finding]:
+    def run(self, job: Job) -> Result:
         from ..namespaces import claim_iri
 
         ox = self.ox
-        text = b"".join(zlib.decompress(r.nt) if r.compressed else r.nt for r in batch)
+        phase, batch, facts = job
+        if phase == 1:
+            text = b"".join(r.nt for r in batch)
+            held = [(i, zlib.compress(r.nt, 1)) for i, r in enumerate(batch) if r.patient]
+        else:
+            text = b"".join(zlib.decompress(r.nt) for r in batch)
+            held = []
         self.store.load(text + facts, format=ox.RdfFormat.N_TRIPLES, lenient=True, to_graph=self.graph)
         try:
-            index: dict[str, tuple[str, int | None, str | None]] = {}
-            for r in batch:
+            index: dict[str, tuple[str, int | None, str | None, int]] = {}
+            for i, r in enumerate(batch):
                 c = str(claim_iri(r.key))
-                index[c] = (r.key, None, None)
+                index[c] = (r.key, None, None, i)
                 for n, code in enumerate(r.codes, start=1):
-                    index[f"{c}/line/{n}"] = (r.key, n, code)
-            out: list[Finding] = []
-            for shape, query in self.engine.queries:
+                    index[f"{c}/line/{n}"] = (r.key, n, code, i)
+            final: list[Finding] = []
+            tentative: list[tuple[int, Finding]] = []
+            for shape, query, cross in self.engine.queries:
+                if phase == 2 and not cross:
+                    continue
                 e = self.engine.entries[shape]
                 for row in self.store.query(query, default_graph=self.default):
                     focus = row[0]
                     pos = index.get(focus.value) if isinstance(focus, ox.NamedNode) else None
                     if pos is None:
                         continue  # not a claim or line of this batch
-                    out.append(Finding(pos[0], pos[1], e.rule, e.severity, pos[2], e.message, e.source))
-            return out
+                    f = Finding(pos[0], pos[1], e.rule, e.severity, pos[2], e.message, e.source)
+                    if phase == 1 and cross and batch[pos[3]].patient:
+                        tentative.append((pos[3], f))  # final if the patient has one claim
+                    else:
+                        final.append(f)
+            return final, tentative, held
         finally:
             self.store.clear_graph(self.graph)
 
@@ -311,30 +289,34 @@ def _init_worker() -> None:
     _worker = _BatchRunner(load_engine())
 
 
-def _run_in_worker(batch: list[Record], facts: bytes) -> list[Finding]:
+def _run_in_worker(job: Job) -> Result:
     assert _worker is not None
-    return _worker.run(batch, facts)
+    return _worker.run(job)
 
 
 class Dispatcher:
-    """Batches to findings: in this process for one batch or one job, else a process pool."""
+    """Jobs to findings: in this process (one job, or jobs=1), else in a process pool."""
 
     def __init__(self, engine: Engine, jobs: int, on_done: Any = None):
         self.engine = engine
         self.jobs = max(1, jobs)
-        self.on_done = on_done or (lambda n: None)
-        self.pending: tuple[list[Record], bytes] | None = None
+        self.on_done = on_done or (lambda phase, n: None)
+        self.pending: Job | None = None
         self.pool: Any = None
-        self.in_flight: list[tuple[int, Any]] = []
+        self.in_flight: list[tuple[Job, Any]] = []
         self.local: _BatchRunner | None = None
         self.findings: list[Finding] = []
+        self.held: dict[str, list[Record]] = {}  # patient -> its claims, compressed
+        self.tentative: dict[str, list[Finding]] = {}  # patient -> phase-1 cross-claim findings
+        self.patients: dict[int, list[str]] = {}  # id(batch) -> patient of each record
 
-    def submit(self, batch: list[Record], facts: bytes) -> None:
+    def submit(self, job: Job, patients: list[str | None]) -> None:
+        self.patients[id(job[1])] = patients  # type: ignore[assignment]
         if self.jobs == 1:
-            self._run_local(batch, facts)
+            self._done(job, self._local_run(job))
             return
         if self.pool is None and self.pending is None:
-            self.pending = (batch, facts)  # maybe the only batch: no pool for it
+            self.pending = job  # maybe the only job: no pool for it
             return
         if self.pool is None:
             import multiprocessing as mp
@@ -343,38 +325,71 @@ class Dispatcher:
             ctx = mp.get_context("fork" if "fork" in methods else methods[0])
             self.pool = ctx.Pool(self.jobs, initializer=_init_worker)
             assert self.pending is not None
-            self._send(*self.pending)
+            self._send(self.pending)
             self.pending = None
-        self._send(batch, facts)
+        self._send(job)
 
-    def _send(self, batch: list[Record], facts: bytes) -> None:
+    def _send(self, job: Job) -> None:
         while len(self.in_flight) >= self.jobs * MAX_IN_FLIGHT:
             self._collect_one()
-        self.in_flight.append((len(batch), self.pool.apply_async(_run_in_worker, (batch, facts))))
+        self.in_flight.append((job, self.pool.apply_async(_run_in_worker, (job,))))
 
     def _collect_one(self) -> None:
-        n, result = self.in_flight.pop(0)
-        self.findings.extend(result.get())
-        self.on_done(n)
+        job, result = self.in_flight.pop(0)
+        self._done(job, result.get())
 
-    def _run_local(self, batch: list[Record], facts: bytes) -> None:
+    def _local_run(self, job: Job) -> Result:
         if self.local is None:
             self.local = _BatchRunner(self.engine)
-        self.findings.extend(self.local.run(batch, facts))
-        self.on_done(len(batch))
+        return self.local.run(job)
 
-    def close(self) -> list[Finding]:
-        try:
-            if self.pending is not None:
-                self._run_local(*self.pending)
-                self.pending = None
-            while self.in_flight:
-                self._collect_one()
-        finally:
-            if self.pool is not None:
-                self.pool.terminate()
-                self.pool.join()
-        return self.findings
+    def _done(self, job: Job, result: Result) -> None:
+        phase, batch, _facts = job
+        found, tentative, held = result
+        self.findings.extend(found)
+        patients = self.patients.pop(id(batch))
+        for i, f in tentative:
+            self.tentative.setdefault(patients[i], []).append(f)  # type: ignore[arg-type]
+        for i, blob in held:
+            r = batch[i]
+            self.held.setdefault(patients[i], []).append(Record(r.key, r.codes, r.terms, blob, True))  # type: ignore[arg-type]
+        self.on_done(phase, len(batch))
+
+    def settle(self) -> None:
+        """After phase 1: a patient with one claim keeps its tentative findings and needs no
+        phase 2; the others lose them (phase 2 checks all their claims together)."""
+        for patient in list(self.held):
+            if len(self.held[patient]) == 1:
+                del self.held[patient]
+                self.findings.extend(self.tentative.get(patient, ()))
+        self.tentative.clear()
+
+    def drain(self) -> None:
+        """Wait for every job sent so far (phase 1 must end before phase 2 starts)."""
+        if self.pending is not None:
+            job, self.pending = self.pending, None
+            self._done(job, self._local_run(job))
+        while self.in_flight:
+            self._collect_one()
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+            self.pool = None
+
+
+def patient_batches(held: dict[str, list[Record]], size: int) -> Iterator[list[Record]]:
+    """Each patient's claims whole, packed into batches of about `size` claims."""
+    batch: list[Record] = []
+    for patient in list(held):
+        group = held.pop(patient)
+        if batch and len(batch) + len(group) > size:
+            yield batch
+            batch = []
+        batch.extend(group)
+    if batch:
+        yield batch
 
 
 # --------------------------------------------------------------------------------------------
@@ -385,28 +400,33 @@ class _Progress:
 
     def __init__(self, enabled: bool):
         self.bar: Any = None
-        self.read = self.done = 0
+        self.read = 0
         if enabled and sys.stderr.isatty():
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
             self.bar = Progress(
-                TextColumn("validating"), BarColumn(), MofNCompleteColumn(), TextColumn("claims"),
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                 TimeElapsedColumn(), console=Console(stderr=True), auto_refresh=False, transient=True,
             )  # fmt: skip
-            self.task = self.bar.add_task("validate", total=None)
+            self.tasks = {1: self.bar.add_task("claims", total=None)}
             self.bar.start()
 
     def claim_read(self) -> None:
         self.read += 1
-        if self.bar is not None and self.read % 1000 == 0:
-            self.bar.update(self.task, completed=self.done, total=self.read)
+        if self.bar is not None and self.read % 500 == 0:
+            self.bar.update(self.tasks[1], total=self.read)
             self.bar.refresh()
 
-    def validated(self, n: int) -> None:
-        self.done += n
+    def phase2(self, total: int) -> None:
         if self.bar is not None:
-            self.bar.update(self.task, completed=self.done, total=max(self.read, self.done))
+            self.bar.update(self.tasks[1], total=self.read)
+            self.tasks[2] = self.bar.add_task("patients' claims", total=total)
+            self.bar.refresh()
+
+    def validated(self, phase: int, n: int) -> None:
+        if self.bar is not None:
+            self.bar.advance(self.tasks[phase], n)
             self.bar.refresh()
 
     def close(self) -> None:
@@ -426,20 +446,32 @@ def validate_claims(
 
     engine = load_engine()
     jobs = jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
+    size = max(1, batch_size)
     bar = _Progress(progress)
-    batcher = Batcher(batch_size)
     enricher = Enricher()
     dispatcher = Dispatcher(engine, jobs, bar.validated)
     try:
+        batch: list[Record] = []
+        patients: list[str | None] = []
         for claim in claims:
             bar.claim_read()
-            batch = batcher.add(claim)
-            if batch:
-                dispatcher.submit(batch, enricher.facts(batch))
-        for batch in batcher.finish():
-            dispatcher.submit(batch, enricher.facts(batch))
-        return finalize(dispatcher.close())
+            batch.append(encode(claim))
+            patients.append(str(claim.patient) if claim.patient not in (None, "") else None)
+            if len(batch) >= size:
+                dispatcher.submit((1, batch, enricher.facts(batch)), patients)
+                batch, patients = [], []
+        if batch:
+            dispatcher.submit((1, batch, enricher.facts(batch)), patients)
+        dispatcher.drain()
+        dispatcher.settle()
+        if any(cross for _s, _q, cross in engine.queries):
+            bar.phase2(sum(len(g) for g in dispatcher.held.values()))
+            for group in patient_batches(dispatcher.held, size):
+                dispatcher.submit((2, group, enricher.facts(group)), [None] * len(group))
+            dispatcher.drain()
+        else:
+            dispatcher.held.clear()
+        return finalize(dispatcher.findings)
     finally:
-        if dispatcher.pool is not None:
-            dispatcher.pool.terminate()
+        dispatcher.close()
         bar.close()

@@ -80,9 +80,14 @@ def date_literal(value: Any) -> str:
     return value_literal(value)
 
 
-def claim_ntriples(claim: ClaimData) -> str:
-    """The claim's triples (model.claim_triples) as N-Triples text."""
+def claim_ntriples(claim: ClaimData, terms: set[str] | None = None) -> str:
+    """The claim's triples (model.claim_triples) as N-Triples text.
+
+    `terms`, when given, receives "p<iri>", "m<iri>", "d<iri>" for each procedure code,
+    modifier and diagnosis used (for the enrichment facts).
+    """
     P = _P
+    terms = terms if terms is not None else set()
     key = claim.key
     c = f"<{claim_iri(key)}>"
     out = [f"{c} {_TYPE} {P['Claim']} .\n"]
@@ -95,6 +100,7 @@ def claim_ntriples(claim: ClaimData) -> str:
         add(f"{c} {P['patientId']} {string(str(claim.patient))} .\n")
     for i, (system, code) in enumerate(claim.diagnoses):
         dx = _iri(diagnosis_iri, code, system)
+        terms.add("d" + dx)
         add(f"{c} {P['hasDiagnosis']} {dx} .\n")
         if i == 0:
             add(f"{c} {P['primaryDiagnosis']} {dx} .\n")
@@ -104,10 +110,14 @@ def claim_ntriples(claim: ClaimData) -> str:
         add(f"{c} {P['hasLine']} {ln} .\n{ln} {_TYPE} {P['ClaimLine']} .\n")
         add(f'{ln} {P["lineNumber"]} "{n}"^^<{_XSD}integer> .\n')
         if isinstance(line.code, str) and line.code.strip():
-            add(f"{ln} {P['procedureCode']} {_iri(procedure_code_iri, line.code.strip().upper())} .\n")
+            pc = _iri(procedure_code_iri, line.code.strip().upper())
+            terms.add("p" + pc)
+            add(f"{ln} {P['procedureCode']} {pc} .\n")
         for m in line.modifiers:
             if isinstance(m, str) and m.strip():
-                add(f"{ln} {P['modifier']} {_iri(modifier_iri, m)} .\n")
+                mi = _iri(modifier_iri, m)
+                terms.add("m" + mi)
+                add(f"{ln} {P['modifier']} {mi} .\n")
         if line.units is not None:
             add(f"{ln} {P['units']} {value_literal(line.units)} .\n")
         if line.service_date is not None:

@@ -82,10 +82,14 @@ def shape_results(claims: list[ClaimData]) -> list[tuple[URIRef, Node, str | Non
     import pyshacl
 
     from ..kg import shapes_graph
+    from ..privacy import quiet_libraries
+    from ..shapecheck import check_report, check_structure_once, mapped_errors
 
     book = rulebook()
     data = data_graph(claims)
-    with _memoised_sparql():
+    check_structure_once(shapes_graph())  # recursive shapes would silently conform
+    quiet_libraries()  # pyshacl adds a stderr handler on every call; its logger is disabled
+    with _memoised_sparql(), mapped_errors():  # one ShapesError for re/pyparsing/... errors
         _conforms, report, _text = pyshacl.validate(
             data,
             shacl_graph=shapes_graph(),
@@ -96,6 +100,7 @@ def shape_results(claims: list[ClaimData]) -> list[tuple[URIRef, Node, str | Non
             advanced=False,
             js=False,
         )
+        check_report(report)  # pyshacl returns a ValidationFailure instead of raising
     out: list[tuple[URIRef, Node, str | None]] = []
     for result in report.subjects(SH.sourceShape, None):
         shape = report.value(result, SH.sourceShape)

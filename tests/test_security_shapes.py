@@ -1,0 +1,183 @@
+"""Shapes that misbehave: recursion, broken patterns and broken or unsafe SPARQL are refused.
+
+The shipped shapes pass meta-SHACL and claimgraph's own checks (claimgraph.shapecheck). A
+recursive shape (which pyshacl reports as conforming), a broken sh:pattern and broken SPARQL
+each make `claimgraph validate` exit 2 with one line, whatever error type the libraries raise.
+SECURITY.md ("Bounded" and "Offline", shapes) points here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rdflib import Graph
+from typer.testing import CliRunner
+
+from claimgraph import shapecheck
+from claimgraph.shapecheck import ShapesError
+from security_support import one_line_error, run
+
+FORMATS = Path(__file__).parent / "data" / "formats"
+HEAD = """@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix cg: <https://w3id.org/claimgraph/ontology/> .
+@prefix ex: <https://example.org/shapes/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+"""
+
+
+def shapes(text: str) -> Graph:
+    g = Graph()
+    g.parse(data=HEAD + text, format="turtle")
+    return g
+
+
+# --- the shipped shapes -------------------------------------------------------------------------
+
+
+def test_shipped_shapes_pass_every_check() -> None:
+    from claimgraph.kg import shapes_graph
+
+    g = shapes_graph()
+    assert len(list(shapecheck.sparql_texts(g))) > 10  # the checks had something to look at
+    shapecheck.check_shapes(g)
+    shapecheck.meta_check(g)
+
+
+def test_meta_check_finds_a_defect() -> None:
+    with pytest.raises(ShapesError, match="do not conform to SHACL"):
+        shapecheck.meta_check(shapes('ex:A a sh:NodeShape ; sh:minCount "one" .'))
+
+
+# --- recursion ----------------------------------------------------------------------------------
+
+RECURSIVE = {
+    "node": "ex:A a sh:NodeShape ; sh:node ex:A .",
+    "property": "ex:A a sh:NodeShape ; sh:property [ sh:path cg:hasLine ; sh:node ex:A ] .",
+    "and": "ex:A a sh:NodeShape ; sh:and ( ex:B ) . ex:B a sh:NodeShape ; sh:node ex:A .",
+    "or": "ex:A a sh:NodeShape ; sh:or ( [ sh:datatype xsd:string ] ex:A ) .",
+    "xone": "ex:A a sh:NodeShape ; sh:xone ( ex:B ) . ex:B sh:xone ( ex:A ) .",
+    "not": "ex:A a sh:NodeShape ; sh:not ex:B . ex:B sh:not ex:A .",
+    "qualified": "ex:A a sh:NodeShape ; sh:property [ sh:path cg:hasLine ; "
+    "sh:qualifiedValueShape ex:A ; sh:qualifiedMinCount 1 ] .",
+    "long-loop": "ex:A sh:node ex:B . ex:B sh:node ex:C . ex:C sh:property ex:D . "
+    "ex:D sh:path cg:x ; sh:node ex:A .",
+}
+
+
+@pytest.mark.parametrize("link", sorted(RECURSIVE))
+def test_recursion_is_found(link: str) -> None:
+    g = shapes(RECURSIVE[link])
+    cycle = shapecheck.find_cycle(g)
+    assert cycle is not None and cycle[0] == cycle[-1]
+    with pytest.raises(ShapesError, match="recursive"):
+        shapecheck.check_shapes(g)
+
+
+def test_shared_shapes_are_not_recursion() -> None:
+    g = shapes(
+        "ex:A sh:node ex:B , ex:C . ex:B sh:node ex:D . ex:C sh:and ( ex:D ex:D ) . "
+        "ex:D sh:datatype xsd:string ."
+    )
+    assert shapecheck.find_cycle(g) is None
+    shapecheck.check_shapes(g)
+
+
+def test_pyshacl_alone_calls_a_recursive_shape_conforming() -> None:
+    """The reproduction: a claim must not conform to a shape it does conform to (a paradox);
+    pyshacl warns and says `conforms: true`, so claimgraph refuses recursion before it runs."""
+    import warnings
+
+    import pyshacl
+
+    data = Graph().parse(
+        data="@prefix cg: <https://w3id.org/claimgraph/ontology/> .\n<urn:c1> a cg:Claim .",
+        format="turtle",
+    )
+    g = shapes("ex:A a sh:NodeShape ; sh:targetClass cg:Claim ; sh:not ex:A .")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        conforms, _, _ = pyshacl.validate(data, shacl_graph=g)
+    assert conforms is True
+    with pytest.raises(ShapesError, match="recursive"):
+        shapecheck.check_shapes(g)
+
+
+# --- patterns and SPARQL ------------------------------------------------------------------------
+
+PREFIXES = """ex:prefixes sh:declare [ sh:prefix "cg" ;
+    sh:namespace "https://w3id.org/claimgraph/ontology/"^^xsd:anyURI ] .
+"""
+
+
+def sparql_shape(select: str) -> str:
+    return PREFIXES + (
+        "ex:S a sh:NodeShape ; sh:targetClass cg:Claim ; sh:sparql [ sh:prefixes ex:prefixes ; "
+        f'sh:select """{select}""" ] .'
+    )
+
+
+BROKEN = {
+    "pattern": ('ex:P a sh:NodeShape ; sh:targetClass cg:Claim ; '
+                'sh:property [ sh:path cg:claimId ; sh:pattern "([a-" ] .', "regular expression"),
+    "pattern-flags": ('ex:P a sh:NodeShape ; sh:property [ sh:path cg:claimId ; '
+                      'sh:pattern "(?i" ; sh:flags "x" ] .', "regular expression"),
+    "sparql-syntax": (sparql_shape("SELECT $this WHERE { $this cg:claimId "), "syntax error"),
+    "sparql-prefix": (sparql_shape("SELECT $this WHERE { $this nope:x ?y }"), "cannot be compiled"),
+    "sparql-service": (sparql_shape(
+        "SELECT $this WHERE { $this cg:claimId ?id . "
+        "SERVICE <http://127.0.0.1:9/sparql> { ?id ?p ?o } }"), "SERVICE"),
+    "sparql-service-in-exists": (sparql_shape(
+        "SELECT $this WHERE { $this cg:claimId ?id . "
+        "FILTER NOT EXISTS { SERVICE <http://127.0.0.1:9/q> { ?id ?p ?o } } }"), "SERVICE"),
+    "sparql-from": (sparql_shape("SELECT $this FROM <http://127.0.0.1:9/g> WHERE { $this ?p ?o }"),
+                    "FROM"),
+    "sparql-update": (sparql_shape("DELETE WHERE { $this ?p ?o }"), "updates"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_broken_or_unsafe_shapes_are_refused(case: str) -> None:
+    text, needle = BROKEN[case]
+    with pytest.raises(ShapesError, match=needle) as e:
+        shapecheck.check_shapes(shapes(text))
+    assert "\n" not in str(e.value)
+
+
+# --- through `claimgraph validate` ---------------------------------------------------------------
+
+CLI_CASES = {
+    "recursive": ("ex:A a sh:NodeShape ; sh:targetClass cg:Claim ; sh:not ex:A .", "recursive"),
+    "broken-pattern": (BROKEN["pattern"][0], "regular expression"),
+    "broken-sparql": (sparql_shape("SELECT $this WHERE { $this cg:claimId ?x . FILTER(?x = ) }"),
+                      "cannot be evaluated"),
+    "service-sparql": (BROKEN["sparql-service"][0], "cannot be evaluated"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(CLI_CASES))
+def test_validate_refuses_misbehaving_shapes_in_one_line(
+    case: str, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As if the installed shapes had been edited: exit 2, one line, no traceback."""
+    from claimgraph import kg
+
+    bad = shapes(CLI_CASES[case][0])
+    monkeypatch.setattr(kg, "shapes_graph", lambda: bad)
+    result = run(
+        runner, "validate", str(FORMATS / "claims.json"), "--engine", "reference", "-f", "json"
+    )
+    one_line_error(result, CLI_CASES[case][1])
+
+
+def test_mapped_errors_keep_claimgraph_and_resource_errors() -> None:
+    from claimgraph.errors import InputError
+
+    with pytest.raises(InputError), shapecheck.mapped_errors():
+        raise InputError("bad input")
+    with pytest.raises(RecursionError), shapecheck.mapped_errors():
+        raise RecursionError
+    import re
+
+    with pytest.raises(ShapesError, match=r"\(error\)"), shapecheck.mapped_errors():
+        re.compile("([a-")
