@@ -43,7 +43,9 @@ def test_every_shipped_shape_compiles() -> None:
     checks = compile_shapes(knowledge_graph(), shapes_graph())
     validate_queries(checks)
     for c in checks:  # the Oxigraph rewriting parses too
-        validate_queries([type(c)(c.rule, c.shape, c.severity, c.component, lateral_exists(c.query))])
+        validate_queries(
+            [type(c)(c.rule, c.shape, c.severity, c.component, lateral_exists(c.query))]
+        )
     compiled = {c.shape for c in checks}
     missing = sorted(str(s) for s in rulebook().shapes if str(s) not in compiled)
     assert not missing, f"rules without a compiled check: {missing}"
@@ -93,13 +95,20 @@ def test_core_constraints_match_pyshacl() -> None:
         "sh:property [ sh:path cg:units ; sh:minCount 1 ; sh:maxCount 1 ; "
         "sh:datatype xsd:integer ; sh:minInclusive 1 ] , "
         "[ sh:path cg:serviceDate ; sh:datatype xsd:date ] , "
-        "[ sh:path cg:procedureCode ; sh:nodeKind sh:IRI ; sh:pattern \"E[0-9]+$\" ]"
+        '[ sh:path cg:procedureCode ; sh:nodeKind sh:IRI ; sh:pattern "E[0-9]+$" ]'
     )
     odd = [1, 0, -1, "two", 1.5, True, "1", None, 3]
     claims = [
         ClaimData(
-            index=i, id=f"C{i}", lines=[LineData(code=["E1392", "97112", None][i % 3],
-            units=odd[i % len(odd)], service_date=["2026-01-02", "bad", None][i % 3])],
+            index=i,
+            id=f"C{i}",
+            lines=[
+                LineData(
+                    code=["E1392", "97112", None][i % 3],
+                    units=odd[i % len(odd)],
+                    service_date=["2026-01-02", "bad", None][i % 3],
+                )
+            ],
         )  # fmt: skip
         for i in range(27)
     ]
@@ -206,4 +215,6 @@ def test_findings_say_what_the_rulebook_says(synthetic: Path) -> None:
         if f.line is not None:
             claim = next(c for c in claims if c.key == f.claim)
             code = claim.lines[f.line - 1].code
-            assert f.code == (code.strip().upper() if isinstance(code, str) and code.strip() else None)
+            assert f.code == (
+                code.strip().upper() if isinstance(code, str) and code.strip() else None
+            )

@@ -146,28 +146,39 @@ def test_broken_or_unsafe_shapes_are_refused(case: str) -> None:
 
 # --- through `claimgraph validate` ---------------------------------------------------------------
 
+# case -> (shapes, what the reference engine says, what the fast engine says)
 CLI_CASES = {
-    "recursive": ("ex:A a sh:NodeShape ; sh:targetClass cg:Claim ; sh:not ex:A .", "recursive"),
-    "broken-pattern": (BROKEN["pattern"][0], "regular expression"),
+    "recursive": ("ex:A a sh:NodeShape ; sh:targetClass cg:Claim ; sh:not ex:A .",
+                  "recursive", "recursive"),
+    "broken-pattern": (BROKEN["pattern"][0], "regular expression", "regular expression"),
     "broken-sparql": (sparql_shape("SELECT $this WHERE { $this cg:claimId ?x . FILTER(?x = ) }"),
-                      "cannot be evaluated"),
-    "service-sparql": (BROKEN["sparql-service"][0], "cannot be evaluated"),
+                      "cannot be evaluated", "syntax error"),
+    "service-sparql": (BROKEN["sparql-service"][0], "cannot be evaluated", "SERVICE"),
 }  # fmt: skip
 
 
+@pytest.mark.parametrize("engine", ["reference", "fast"])
 @pytest.mark.parametrize("case", sorted(CLI_CASES))
 def test_validate_refuses_misbehaving_shapes_in_one_line(
-    case: str, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+    case: str, engine: str, runner: CliRunner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """As if the installed shapes had been edited: exit 2, one line, no traceback."""
     from claimgraph import kg
+    from claimgraph.engine import fast
 
-    bad = shapes(CLI_CASES[case][0])
+    text, reference_says, fast_says = CLI_CASES[case]
+    bad = shapes(text)
     monkeypatch.setattr(kg, "shapes_graph", lambda: bad)
-    result = run(
-        runner, "validate", str(FORMATS / "claims.json"), "--engine", "reference", "-f", "json"
-    )
-    one_line_error(result, CLI_CASES[case][1])
+    monkeypatch.setenv("CLAIMGRAPH_CACHE_DIR", str(tmp_path))  # the fast engine rebuilds
+    fast.load_engine.cache_clear()
+    try:
+        result = run(
+            runner, "validate", str(FORMATS / "claims.json"), "--engine", engine, "-f", "json"
+        )
+    finally:
+        fast.load_engine.cache_clear()
+    one_line_error(result, reference_says if engine == "reference" else fast_says)
+    assert list(tmp_path.glob("engine-*")) == []  # nothing compiled from refused shapes
 
 
 def test_mapped_errors_keep_claimgraph_and_resource_errors() -> None:

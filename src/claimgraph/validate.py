@@ -85,7 +85,7 @@ def check_payer(payer: str) -> str:
 def validate_files(
     paths: Sequence[str | Path],
     *,
-    engine: str = "reference",
+    engine: str = "fast",
     jobs: int | None = None,
     rules: Iterable[str] = (),
     payer: str | None = None,
@@ -139,3 +139,26 @@ def validate_files(
     if wanted is not None:
         findings = [f for f in findings if f.rule in wanted]
     return ValidationResult(claims=count, findings=list(findings), fail_on=fail_on)
+
+
+def validate_endpoint(
+    url: str,
+    graph: str | None,
+    *,
+    rules: Iterable[str] = (),
+    payer: str | None = None,
+    fail_on: str = "violation",
+) -> ValidationResult:
+    """Findings of the claims in `graph` of a SPARQL server (engine/endpoint.py)."""
+    from .engine.endpoint import count_claims
+    from .engine.endpoint import validate_endpoint as run
+
+    if payer:
+        raise ClaimgraphError("--payer cannot be used with --endpoint")
+    if fail_on not in SEVERITIES:
+        raise ClaimgraphError(f"unknown severity {fail_on!r}; use one of {', '.join(SEVERITIES)}")
+    wanted = check_rule_ids(rules) if rules else None
+    findings = run(url, graph)
+    if wanted is not None:
+        findings = [f for f in findings if f.rule in wanted]
+    return ValidationResult(claims=count_claims(url, graph), findings=findings, fail_on=fail_on)

@@ -29,18 +29,18 @@ class Engine(StrEnum):
     reference = "reference"
 
 
-DEFAULT_ENGINE = Engine.reference
+DEFAULT_ENGINE = Engine.fast  # same findings as reference (tests/test_engine_parity.py)
 
 
 def validate(
     files: Annotated[
-        list[str],
+        list[str] | None,
         typer.Argument(
             help="Claim files or folders: JSON, JSON Lines, CSV, Turtle, N-Triples, JSON-LD, "
             "FHIR R4, X12 837P.",
             show_default=False,
         ),
-    ],
+    ] = None,
     fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="Report format.")] = (
         ReportFormat.table
     ),
@@ -80,6 +80,18 @@ def validate(
     force: Annotated[
         bool, typer.Option("--force", help="Replace an existing output file.")
     ] = False,
+    endpoint: Annotated[
+        str | None,
+        typer.Option(
+            "--endpoint",
+            help="Check claims already in this SPARQL server instead of files (needs --graph).",
+            metavar="URL",
+        ),
+    ] = None,
+    graph: Annotated[
+        str | None,
+        typer.Option("--graph", help="With --endpoint: the named graph holding the claims.", metavar="IRI"),
+    ] = None,
 ) -> None:
     """Check claims against the coverage rules and report what to fix.
 
@@ -87,6 +99,7 @@ def validate(
 
     Example: claimgraph validate examples/oxygen.json --format json --fail-on warning
     """
+    from ..errors import ClaimgraphError
     from ..fileio import atomic_writer
     from ..report import write
     from ..validate import validate_files
@@ -95,6 +108,19 @@ def validate(
         if not quiet:
             err(f"warning: {message}")
 
+    if endpoint:
+        from ..validate import validate_endpoint
+
+        if files:
+            raise ClaimgraphError("give claim files or --endpoint, not both")
+        result = validate_endpoint(endpoint, graph, rules=rule or (), payer=payer, fail_on=fail_on.value)
+        with atomic_writer(output, force=force, private=True) as out:
+            write(result, fmt.value, out)
+        if result.failed:
+            raise typer.Exit(1)
+        return
+    if not files:
+        raise ClaimgraphError("no claim files given (or use --endpoint URL --graph IRI)")
     result = validate_files(
         files,
         engine=engine.value,

@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from rdflib import RDF, RDFS, XSD, BNode, Graph, Literal, URIRef
+from rdflib import RDF, RDFS, XSD, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.term import Node
 
@@ -76,15 +76,15 @@ class Check:
 # SPARQL text: a small tokenizer, enough to find variables, groups and SELECTs reliably.
 
 _TOKEN = re.compile(
-    r'(?P<ws>\s+)|(?P<comment>#[^\n]*)'
+    r"(?P<ws>\s+)|(?P<comment>#[^\n]*)"
     r'|(?P<string>"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
     r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\')'
     r'|(?P<iri><[^<>"{}|^`\\\x00-\x20]*>)'
-    r'|(?P<var>[?$][A-Za-z0-9_\u00B7\u00C0-\uFFFF]+)'
-    r'|(?P<number>[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)'
-    r'|(?P<word>(?:[A-Za-z_](?:[A-Za-z0-9_\-.]*[A-Za-z0-9_\-])?)?:(?:[A-Za-z0-9_\-%](?:[A-Za-z0-9_\-.%]*[A-Za-z0-9_\-%])?)?'
-    r'|[A-Za-z_](?:[A-Za-z0-9_\-.]*[A-Za-z0-9_\-])?)'
-    r'|(?P<other>.)',
+    r"|(?P<var>[?$][A-Za-z0-9_\u00B7\u00C0-\uFFFF]+)"
+    r"|(?P<number>[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)"
+    r"|(?P<word>(?:[A-Za-z_](?:[A-Za-z0-9_\-.]*[A-Za-z0-9_\-])?)?:(?:[A-Za-z0-9_\-%](?:[A-Za-z0-9_\-.%]*[A-Za-z0-9_\-%])?)?"
+    r"|[A-Za-z_](?:[A-Za-z0-9_\-.]*[A-Za-z0-9_\-])?)"
+    r"|(?P<other>.)",
     re.S,
 )
 _PATIENT = re.compile(r"patientId\b")
@@ -190,7 +190,11 @@ def _needs_target(toks: list[_Tok], open_: int, pairs: dict[int, int]) -> bool:
             i = pairs[i] + 1
             continue
         if t.upper in ("FILTER", "BIND"):
-            end = _filter_end(toks, i, pairs) if t.upper == "FILTER" else _span_end(toks, i + 1, pairs)
+            end = (
+                _filter_end(toks, i, pairs)
+                if t.upper == "FILTER"
+                else _span_end(toks, i + 1, pairs)
+            )
             for k in range(i, end):
                 if _is_this(toks[k]) and not _inside_group(k, i, end, pairs):
                     in_filter |= t.upper == "FILTER"
@@ -257,9 +261,7 @@ def rewrite_sparql(select: str, shape: str, target: str, prefixes: dict[str, str
             # project ?this: after SELECT [DISTINCT|REDUCED]
             at = sel.start + 1 + (1 if words and words[0] in ("DISTINCT", "REDUCED") else 0)
             inserts.setdefault(at, []).append("?this")
-        aggregated = "GROUP" in mod_words or any(
-            t.upper in _AGGREGATES for t in [*head, *mods]
-        )
+        aggregated = "GROUP" in mod_words or any(t.upper in _AGGREGATES for t in [*head, *mods])
         if aggregated:
             if "GROUP" in mod_words:
                 by = sel.end + 1 + mod_words.index("GROUP") + 2  # after GROUP BY
@@ -274,7 +276,7 @@ def rewrite_sparql(select: str, shape: str, target: str, prefixes: dict[str, str
                 inserts.setdefault(sel.end + 1, []).append("GROUP BY ?this")
     # Join the target where ?this could otherwise be unbound (see _needs_target).
     sub_wheres = {sel.where for sel in selects[1:] if _has_this(toks, sel.where, sel.end)}
-    for open_, close in pairs.items():
+    for open_ in pairs:
         if toks[open_ + 1].upper == "SELECT":  # `{ SELECT ... }` holds a sub-SELECT
             continue
         if open_ == selects[0].where or open_ in sub_wheres or _needs_target(toks, open_, pairs):
@@ -292,9 +294,9 @@ def rewrite_sparql(select: str, shape: str, target: str, prefixes: dict[str, str
         pos = t.start + len(t.text)
     parts.extend(f" {x} " for x in inserts.get(len(toks), []))
     body = "".join(parts)
-    head = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in prefixes.items())
-    head += " ".join(t.text for t in prologue) + "\n"
-    return f"{head}SELECT DISTINCT ?this WHERE {{\n{{ {body} }}\n}}"
+    declared = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in prefixes.items())
+    declared += " ".join(t.text for t in prologue) + "\n"
+    return f"{declared}SELECT DISTINCT ?this WHERE {{\n{{ {body} }}\n}}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -331,7 +333,9 @@ def _path(sg: Graph, p: Node) -> str:
     raise ValueError("unsupported sh:path")
 
 
-_LEXICAL = {  # well-formed lexical forms (pyshacl reports ill-typed literals for sh:datatype)
+_LEXICAL: dict[
+    Node, str
+] = {  # well-formed lexical forms (pyshacl reports ill-typed literals for sh:datatype)
     XSD.integer: r"^[+-]?[0-9]+$",
     XSD.decimal: r"^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)$",
     XSD.boolean: r"^(true|false|1|0)$",
@@ -363,7 +367,7 @@ def _range_ok(op: str, bound: Literal) -> str:
     return f"({kind} && COALESCE(?v {op} {_lit(bound)}, false))"
 
 
-def _value_ok(sg: Graph, param: URIRef, value: Node, shape: Node) -> str | None:
+def _value_ok(sg: Graph, param: Node, value: Node, shape: Node) -> str | None:
     """A SPARQL condition on ?v that holds when the value node passes one value constraint."""
     if param == SH.datatype:
         return _datatype_ok(value)
@@ -377,8 +381,12 @@ def _value_ok(sg: Graph, param: URIRef, value: Node, shape: Node) -> str | None:
         }  # fmt: skip
         return kinds[value]  # type: ignore[index]
     if param == SH["in"]:
-        members = list(Collection(sg, value))  # type: ignore[arg-type]
-        return "(" + " || ".join(f"sameTerm(?v, {_lit(m)})" for m in members) + ")" if members else "false"
+        members = list(Collection(sg, value))
+        return (
+            "(" + " || ".join(f"sameTerm(?v, {_lit(m)})" for m in members) + ")"
+            if members
+            else "false"
+        )
     if param == SH.pattern:
         flags = sg.value(shape, SH.flags)
         pat = Literal(str(value)).n3()
@@ -387,7 +395,9 @@ def _value_ok(sg: Graph, param: URIRef, value: Node, shape: Node) -> str | None:
     if param in (SH.minLength, SH.maxLength):
         op = ">=" if param == SH.minLength else "<="
         return f"(!isBlank(?v) && STRLEN(STR(?v)) {op} {int(value)})"  # type: ignore[call-overload]
-    ops = {SH.minInclusive: ">=", SH.maxInclusive: "<=", SH.minExclusive: ">", SH.maxExclusive: "<"}
+    ops: dict[Node, str] = {
+        SH.minInclusive: ">=", SH.maxInclusive: "<=", SH.minExclusive: ">", SH.maxExclusive: "<"
+    }  # fmt: skip
     if param in ops:
         if not isinstance(value, Literal):
             raise ValueError(f"{param} needs a literal")
@@ -415,7 +425,9 @@ def _target(kg: Graph, sg: Graph, shape: Node) -> str:
     """The target of a shape as a pattern binding ?this (subclasses resolved from the KG)."""
     branches = []
     for cls in sg.objects(shape, SH.targetClass):
-        closure = sorted({str(c) for c in kg.transitive_subjects(RDFS.subClassOf, cls)} | {str(cls)})
+        closure = sorted(
+            {str(c) for c in kg.transitive_subjects(RDFS.subClassOf, cls)} | {str(cls)}
+        )
         branches += [f"{{ ?this rdf:type <{c}> }}" for c in closure]
     for node in sg.objects(shape, SH.targetNode):
         branches.append(f"{{ BIND({_lit(node)} AS ?this) }}")
@@ -442,20 +454,17 @@ def _deactivated(sg: Graph, node: Node) -> bool:
     return isinstance(value, Literal) and value.value is True
 
 
-_PREFIX_HEAD = "PREFIX rdf: <{rdf}>\nPREFIX rdfs: <{rdfs}>\nPREFIX xsd: <{xsd}>\n".format(
-    rdf=str(RDF), rdfs=str(RDFS), xsd=str(XSD)
-)
+_PREFIX_HEAD = f"PREFIX rdf: <{str(RDF)}>\nPREFIX rdfs: <{str(RDFS)}>\nPREFIX xsd: <{str(XSD)}>\n"
 
 
 def _core_checks(sg: Graph, rule: URIRef, shape: Node, target: str) -> Iterator[Check]:
     """The core constraints of `shape` (the rule itself, or one of its property shapes)."""
     path_node = sg.value(shape, SH.path)
     severity = _severity(sg, shape)
-    if path_node is None:
-        values = "BIND(?this AS ?v)"
-    else:
-        values = f"?this {_path(sg, path_node)} ?v ."
-    for param, value in sorted(sg.predicate_objects(shape), key=lambda po: (str(po[0]), str(po[1]))):
+    values = "BIND(?this AS ?v)" if path_node is None else f"?this {_path(sg, path_node)} ?v ."
+    for param, value in sorted(
+        sg.predicate_objects(shape), key=lambda po: (str(po[0]), str(po[1]))
+    ):
         if param in NON_CONSTRAINTS or param == SH.flags or not str(param).startswith(str(SH)):
             continue
         if param not in CORE_PARAMETERS:
@@ -483,7 +492,9 @@ def _core_checks(sg: Graph, rule: URIRef, shape: Node, target: str) -> Iterator[
             if path_node is None:
                 where = f"{target} FILTER (!sameTerm(?this, {_lit(value)}))"
             else:
-                where = f"{target} FILTER NOT EXISTS {{ {values} FILTER sameTerm(?v, {_lit(value)}) }}"
+                where = (
+                    f"{target} FILTER NOT EXISTS {{ {values} FILTER sameTerm(?v, {_lit(value)}) }}"
+                )
         else:
             ok = _value_ok(sg, param, value, shape)
             where = f"{target} {values} FILTER (!COALESCE({ok}, false))"
@@ -563,7 +574,9 @@ def validate_queries(checks: Iterable[Check]) -> None:
         try:
             store.query(c.query)
         except SyntaxError as e:
-            raise CompileError(f"compiled query of {c.rule} ({c.component}) does not parse: {e}") from None
+            raise CompileError(
+                f"compiled query of {c.rule} ({c.component}) does not parse: {e}"
+            ) from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -576,7 +589,17 @@ def validate_queries(checks: Iterable[Check]) -> None:
 # and nested with LATERAL (SEP-0006), which Oxigraph evaluates with the bindings of the left
 # side: the same solutions (a join), found by index lookups. Anything else is left unchanged.
 
-_NOT_SIMPLE = {"OPTIONAL", "UNION", "MINUS", "GRAPH", "SERVICE", "VALUES", "BIND", "SELECT", "LATERAL"}
+_NOT_SIMPLE = {
+    "OPTIONAL",
+    "UNION",
+    "MINUS",
+    "GRAPH",
+    "SERVICE",
+    "VALUES",
+    "BIND",
+    "SELECT",
+    "LATERAL",
+}
 
 
 def _span_end(toks: list[_Tok], i: int, pairs: dict[int, int]) -> int:
@@ -611,8 +634,10 @@ def _filter_end(toks: list[_Tok], i: int, pairs: dict[int, int]) -> int:
 
 def _triples(stmt: list[_Tok]) -> list[list[_Tok]] | None:
     """`s p o , o2 ; p2 o3` as [[s, p.., o], ...]; None when not a plain statement."""
-    if not stmt or stmt[0].kind not in ("var", "iri", "word") or any(
-        t.kind == "other" and t.text in "[]" for t in stmt
+    if (
+        not stmt
+        or stmt[0].kind not in ("var", "iri", "word")
+        or any(t.kind == "other" and t.text in "[]" for t in stmt)
     ):
         return None
     subject, out = stmt[0], []
@@ -653,7 +678,12 @@ def _object_len(toks: list[_Tok]) -> int | None:
     if not toks:
         return None
     last = toks[-1]
-    if len(toks) >= 4 and toks[-2].text == "^" and toks[-3].text == "^" and toks[-4].kind == "string":
+    if (
+        len(toks) >= 4
+        and toks[-2].text == "^"
+        and toks[-3].text == "^"
+        and toks[-4].kind == "string"
+    ):
         return 4
     if len(toks) >= 3 and toks[-2].text == "@" and toks[-3].kind == "string":
         return 3
@@ -664,6 +694,12 @@ def _object_len(toks: list[_Tok]) -> int | None:
 
 def _vars(toks: Iterable[_Tok]) -> set[str]:
     return {t.text[1:] for t in toks if t.kind == "var"}
+
+
+def _bound_score(p: list[_Tok], bound: set[str]) -> int:
+    """How selective a pattern is once `bound` are known: subject bound 2, object bound 1."""
+    s, o = p[0], p[-1]
+    return 2 * (s.kind != "var" or s.text[1:] in bound) + (o.kind != "var" or o.text[1:] in bound)
 
 
 def lateral_exists(query: str) -> str:
@@ -724,14 +760,7 @@ def lateral_exists(query: str) -> str:
         bound, ordered = set(outer), []
         rest = list(patterns)
         while rest:
-
-            def score(p: list[_Tok]) -> tuple[int, int]:
-                s, o = p[0], p[-1]
-                s_b = s.kind != "var" or s.text[1:] in bound
-                o_b = o.kind != "var" or o.text[1:] in bound
-                return (2 * s_b + o_b, 0)
-
-            best = max(range(len(rest)), key=lambda k: (score(rest[k]), -k))
+            best = max(range(len(rest)), key=lambda k: (_bound_score(rest[k], bound), -k))
             p = rest.pop(best)
             ordered.append(p)
             bound |= _vars(p)

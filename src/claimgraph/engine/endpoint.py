@@ -18,6 +18,7 @@ claims must be in a named graph: `--graph` is required.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import urllib.parse
 import uuid
@@ -73,18 +74,28 @@ def _facts(url: str, graph: str, timeout: float) -> bytes:
     return "".join(f"{s.n3()} {p.n3()} {o.n3()} .\n" for s, p, o in enrichment(g)).encode()
 
 
+def count_claims(url: str, graph: str | None, *, timeout: float = TIMEOUT) -> int:
+    """How many claims the claims graph holds."""
+    if not graph:
+        return 0
+    query = f"SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE {{ ?c a <{CG.Claim}> }}"
+    for row in _select(url, query, [graph], timeout):
+        return int(row.get("n", "0") or 0)
+    return 0
+
+
 def validate_endpoint(
     url: str, graph: str | None, *, timeout: float = TIMEOUT, gsp: str | None = None
 ) -> list[Finding]:
     """All findings of the claims in `graph` of the server at `url`."""
+    from rdflib import URIRef
+
     from ..remote import _request, graph_store_target, put_graph
     from .common import finalize, focus_position
     from .fast import build_engine_checks
 
     if not graph:
-        raise ClaimgraphError(
-            "--endpoint needs --graph IRI: the named graph that holds the claims"
-        )
+        raise ClaimgraphError("--endpoint needs --graph IRI: the named graph that holds the claims")
     graph_store_target(url, gsp, graph)  # validates the IRI
     checks, entries, kg_nt = build_engine_checks()
     run_graph = RUN_GRAPH + uuid.uuid4().hex
@@ -98,7 +109,7 @@ def validate_endpoint(
                 + f" OPTIONAL {{ ?this <{CG.procedureCode}> ?code }} }}"
             )
             for row in _select(url, wrapped, [graph, run_graph], timeout):
-                claim, line = focus_position(row.get("this", ""))
+                claim, line = focus_position(URIRef(row.get("this", "")))
                 code = row.get("code") if line is not None else None
                 if code:
                     code = urllib.parse.unquote(code.rsplit("/", 1)[-1])
@@ -106,7 +117,5 @@ def validate_endpoint(
         return finalize(findings)
     finally:
         ep = graph_store_target(url, gsp, run_graph)
-        try:
+        with contextlib.suppress(ClaimgraphError):  # else it stays; its name says what it is
             _request(ep, "DELETE", None, {}, timeout)
-        except ClaimgraphError:
-            pass  # the run graph stays; its name says what it is

@@ -26,14 +26,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from .. import __version__
 from ..findings import Finding
 from ..ingest.model import ClaimData
 from .ntriples import claim_ntriples
 
-BATCH = 500  # claims per batch
+BATCH = 300  # claims per batch (some rules cost more with more claims of one date in a batch)
 HOLD_RAW = 64 << 20  # bytes of held claim text kept uncompressed before compressing the rest
 MAX_IN_FLIGHT = 2  # batches queued per worker process
 CACHE_FORMAT = "1"
@@ -79,10 +79,12 @@ def _fingerprint() -> str:
 def build_engine() -> Engine:
     """Compile the shapes and serialise the knowledge graph (rdflib; what the cache saves)."""
     from ..kg import knowledge_graph, shapes_graph
+    from ..shapecheck import check_shapes
     from .common import rulebook
     from .compile import compile_shapes, lateral_exists, validate_queries
 
     kg = knowledge_graph()
+    check_shapes(shapes_graph())  # no recursion, broken patterns, SERVICE/FROM (pyoxigraph obeys)
     checks = compile_shapes(kg, shapes_graph())
     validate_queries(checks)
     book = rulebook()
@@ -108,7 +110,9 @@ def _write_cache(path: Path, engine: Engine) -> None:
     data = {
         "queries": [list(q) for q in engine.queries],
         "standard": [list(q) for q in engine.standard],
-        "entries": {k: [e.rule, e.severity, e.message, e.source] for k, e in engine.entries.items()},
+        "entries": {
+            k: [e.rule, e.severity, e.message, e.source] for k, e in engine.entries.items()
+        },
         "kg_nt": engine.kg_nt.decode("utf-8"),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -242,7 +246,7 @@ class _BatchRunner:
         self.store = ox.Store()
         self.store.load(engine.kg_nt, format=ox.RdfFormat.N_TRIPLES, lenient=True)
         self.graph = ox.NamedNode("urn:claimgraph:batch")
-        self.default = [ox.DefaultGraph(), self.graph]
+        self.default: list[Any] = [ox.DefaultGraph(), self.graph]
 
     def run(self, job: Job) -> Result:
         from ..namespaces import claim_iri
@@ -255,7 +259,9 @@ class _BatchRunner:
         else:
             text = b"".join(zlib.decompress(r.nt) for r in batch)
             held = []
-        self.store.load(text + facts, format=ox.RdfFormat.N_TRIPLES, lenient=True, to_graph=self.graph)
+        self.store.load(
+            text + facts, format=ox.RdfFormat.N_TRIPLES, lenient=True, to_graph=self.graph
+        )
         try:
             index: dict[str, tuple[str, int | None, str | None, int]] = {}
             for i, r in enumerate(batch):
@@ -269,7 +275,8 @@ class _BatchRunner:
                 if phase == 2 and not cross:
                     continue
                 e = self.engine.entries[shape]
-                for row in self.store.query(query, default_graph=self.default):
+                rows = cast(Iterable[Any], self.store.query(query, default_graph=self.default))
+                for row in rows:
                     focus = row[0]
                     pos = index.get(focus.value) if isinstance(focus, ox.NamedNode) else None
                     if pos is None:
@@ -349,10 +356,12 @@ class Dispatcher:
         self.findings.extend(found)
         patients = self.patients.pop(id(batch))
         for i, f in tentative:
-            self.tentative.setdefault(patients[i], []).append(f)  # type: ignore[arg-type]
+            self.tentative.setdefault(patients[i], []).append(f)
         for i, blob in held:
             r = batch[i]
-            self.held.setdefault(patients[i], []).append(Record(r.key, r.codes, r.terms, blob, True))  # type: ignore[arg-type]
+            self.held.setdefault(patients[i], []).append(
+                Record(r.key, r.codes, r.terms, blob, True)
+            )
         self.on_done(phase, len(batch))
 
     def settle(self) -> None:
@@ -403,11 +412,18 @@ class _Progress:
         self.read = 0
         if enabled and sys.stderr.isatty():
             from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
 
             self.bar = Progress(
                 TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                TimeElapsedColumn(), console=Console(stderr=True), auto_refresh=False, transient=True,
+                TimeElapsedColumn(), console=Console(stderr=True), auto_refresh=False,
+                transient=True,
             )  # fmt: skip
             self.tasks = {1: self.bar.add_task("claims", total=None)}
             self.bar.start()
@@ -441,7 +457,8 @@ def validate_claims(
     progress: bool = False,
     batch_size: int = BATCH,
 ) -> list[Finding]:
-    """All findings of `claims` (same as the reference engine), `jobs` processes (default: cores)."""
+    """All findings of `claims`, as the reference engine gives them; `jobs` processes
+    (default: the cores), `batch_size` claims loaded at a time."""
     from .common import finalize
 
     engine = load_engine()
