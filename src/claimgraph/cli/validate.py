@@ -90,7 +90,9 @@ def validate(
     ] = None,
     graph: Annotated[
         str | None,
-        typer.Option("--graph", help="With --endpoint: the named graph holding the claims.", metavar="IRI"),
+        typer.Option(
+            "--graph", help="With --endpoint: the named graph holding the claims.", metavar="IRI"
+        ),
     ] = None,
 ) -> None:
     """Check claims against the coverage rules and report what to fix.
@@ -113,7 +115,9 @@ def validate(
 
         if files:
             raise ClaimgraphError("give claim files or --endpoint, not both")
-        result = validate_endpoint(endpoint, graph, rules=rule or (), payer=payer, fail_on=fail_on.value)
+        result = validate_endpoint(
+            endpoint, graph, rules=rule or (), payer=payer, fail_on=fail_on.value
+        )
         with atomic_writer(output, force=force, private=True) as out:
             write(result, fmt.value, out)
         if result.failed:

@@ -13,8 +13,14 @@ that returns every focus node pyshacl would report for that shape and constraint
   min/maxLength, min/maxInclusive/Exclusive) of a rule or of its property shapes become
   SELECTs that follow pyshacl's semantics (e.g. a value that cannot be compared fails).
 
-Anything else (sh:or, sh:node, $shapesGraph, LIMIT, ...) is refused with a `CompileError`
-naming the shape, so a new shape never silently escapes the fast engine.
+Anything else (sh:or, sh:node, $shapesGraph, LIMIT, ...) and whatever pyshacl itself refuses
+(MINUS, VALUES, SERVICE, a sub-SELECT without $this) is refused with a `CompileError` naming the
+shape, so a new shape never silently escapes the fast engine.
+
+Rules that relate claims to each other must do so through the patient (`cg:patientId`): the fast
+engine runs such checks (`Check.cross_claim`) on all of a patient's claims together.
+`lateral_exists` is an Oxigraph-only rewriting for speed (same solutions); the standard queries
+are what a SPARQL server gets.
 """
 
 from __future__ import annotations

@@ -231,7 +231,7 @@ Result = tuple[list[Finding], list[tuple[int, Finding]], list[tuple[int, bytes]]
 
 
 class _BatchRunner:
-    """A store holding the knowledge graph; each batch goes into a named graph and out again.
+    """Runs the checks on one batch: knowledge graph + the batch's claims and facts.
 
     Phase 1 (claims in input order): every check; the cross-claim findings of claims with a
     patient are tentative (they stand if the patient has only this claim), and those claims
@@ -243,10 +243,6 @@ class _BatchRunner:
 
         self.ox = ox
         self.engine = engine
-        self.store = ox.Store()
-        self.store.load(engine.kg_nt, format=ox.RdfFormat.N_TRIPLES, lenient=True)
-        self.graph = ox.NamedNode("urn:claimgraph:batch")
-        self.default: list[Any] = [ox.DefaultGraph(), self.graph]
 
     def run(self, job: Job) -> Result:
         from ..namespaces import claim_iri
@@ -259,9 +255,10 @@ class _BatchRunner:
         else:
             text = b"".join(zlib.decompress(r.nt) for r in batch)
             held = []
-        self.store.load(
-            text + facts, format=ox.RdfFormat.N_TRIPLES, lenient=True, to_graph=self.graph
-        )
+        # A new store per batch (~5 ms for the knowledge graph): an Oxigraph in-memory store
+        # emptied with remove/clear_graph keeps growing and slows down batch after batch.
+        store = ox.Store()
+        store.load(self.engine.kg_nt + text + facts, format=ox.RdfFormat.N_TRIPLES, lenient=True)
         try:
             index: dict[str, tuple[str, int | None, str | None, int]] = {}
             for i, r in enumerate(batch):
@@ -275,7 +272,7 @@ class _BatchRunner:
                 if phase == 2 and not cross:
                     continue
                 e = self.engine.entries[shape]
-                rows = cast(Iterable[Any], self.store.query(query, default_graph=self.default))
+                rows = cast(Iterable[Any], store.query(query))
                 for row in rows:
                     focus = row[0]
                     pos = index.get(focus.value) if isinstance(focus, ox.NamedNode) else None
@@ -288,7 +285,7 @@ class _BatchRunner:
                         final.append(f)
             return final, tentative, held
         finally:
-            self.store.clear_graph(self.graph)
+            del store
 
 
 def _init_worker() -> None:
