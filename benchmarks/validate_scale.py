@@ -44,7 +44,8 @@ def _one_size(path: str, jobs: int) -> None:
 
 
 def run_size(n: int, jobs: int, folder: Path) -> dict[str, float]:
-    from claimgraph.engine.synthetic import write_json
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from synthetic import write_json  # the generator lives with the rule fixtures it clones
 
     path = folder / f"claims-{n}.json"
     write_json(path, n, seed=1)

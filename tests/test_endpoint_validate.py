@@ -18,10 +18,10 @@ from claimgraph.cli import app
 from claimgraph.engine import fast
 from claimgraph.engine.endpoint import RUN_GRAPH, _select, validate_endpoint
 from claimgraph.engine.ntriples import claim_ntriples
-from claimgraph.engine.synthetic import generate
 from claimgraph.ingest import read_claims
 from claimgraph.ingest.json_claims import claim_from_json
 from claimgraph.remote import put_graph
+from synthetic import generate
 
 FIXTURES = sorted((Path(__file__).parent / "data" / "claims").glob("*.json"))
 GRAPH = "https://example.org/claims/batch-1"

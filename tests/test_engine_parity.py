@@ -2,8 +2,8 @@
 
 Compared on (claim, line, rule, severity): every shipped shape compiles; every rule fixture
 and a generated set of 2,000 claims covering every rule give the same findings as pyshacl;
-batching (a patient's claims far apart in the file), --jobs and the N-Triples writer change
-nothing.
+batching (a patient's claims far apart in the file), --jobs and the N-Triples formatting of
+the one claim mapping (ingest.model.plain_triples) change nothing.
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ from rdflib import Graph
 from claimgraph.engine import fast, reference
 from claimgraph.engine.compile import CompileError, compile_shapes, lateral_exists, validate_queries
 from claimgraph.engine.ntriples import claim_ntriples
-from claimgraph.engine.synthetic import generate, write_json
 from claimgraph.ingest import read_claims
 from claimgraph.ingest.json_claims import claim_from_json
-from claimgraph.ingest.model import ClaimData, DocumentData, LineData, to_graph
+from claimgraph.ingest.model import ClaimData, DocumentData, LineData, plain_triples, to_graph
 from claimgraph.kg import knowledge_graph, shapes_graph
+from claimgraph.namespaces import CG, document_iri, line_iri
+from synthetic import generate, write_json
 
 FIXTURES = sorted((Path(__file__).parent / "data" / "claims").glob("*.json"))
 PARITY_CLAIMS = 2000
@@ -129,6 +130,7 @@ def test_core_constraints_match_pyshacl() -> None:
 
 
 def test_ntriples_writer_matches_claim_triples() -> None:
+    """The fast path (N-Triples text) and the rdflib path give the same graph."""
     odd = ClaimData(
         index=7, id='CLM "odd"\\ \n id', payer=" Medicare ", patient=12,
         diagnoses=[("icd10cm", "m5459"), ("icd9cm", "724.2")],
@@ -149,6 +151,20 @@ def test_ntriples_writer_matches_claim_triples() -> None:
     for claim in claims:
         ours = Graph().parse(data=claim_ntriples(claim), format="nt")
         assert set(ours) == set(to_graph([claim])), claim.key
+    # the mapping writes line and document IRIs itself: the same as the namespaces builders
+    subjects = {s for s, _p, _o in plain_triples(odd)}
+    assert {str(line_iri(odd.key, n)) for n in (1, 2, 3)} <= subjects
+    assert {str(document_iri(odd.key, n)) for n in (1, 2)} <= subjects
+    assert ("1", None) not in {o for _s, _p, o in plain_triples(odd)}  # typed, not plain
+
+
+def test_ntriples_escapes_literals() -> None:
+    claim = ClaimData(index=1, id='a"b\\c\nd\x01', patient="\ud800x")
+    text = claim_ntriples(claim)
+    assert '"a\\"b\\\\c\\nd\\u0001"' in text  # quote, backslash, newline, control
+    assert '"\ufffdx"' in text  # a lone surrogate (not UTF-8) becomes U+FFFD
+    ids = {str(o) for _s, p, o in Graph().parse(data=text, format="nt") if p == CG.claimId}
+    assert ids == {'a"b\\c\nd\x01'}
 
 
 # ------------------------------------------------------------------------------ parity

@@ -10,8 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from rdflib import RDF, XSD, Graph, Literal, URIRef
@@ -22,8 +24,6 @@ from ..namespaces import (
     claim_iri,
     diagnosis_iri,
     doctype_iri,
-    document_iri,
-    line_iri,
     modifier_iri,
     payer_iri,
     procedure_code_iri,
@@ -98,76 +98,124 @@ class ClaimData:
         return str(self.id) if isinstance(self.id, str) and self.id else f"#{self.index}"
 
 
+# The mapping, once: `plain_triples` yields (subject IRI, predicate IRI, object) as plain
+# strings, the object an IRI (str) or a literal (lexical form, datatype IRI or None for a
+# plain string). `claim_triples` wraps them in rdflib terms; engine/ntriples.py formats them.
+PlainObject = str | tuple[str, str | None]
+PlainTriple = tuple[str, str, PlainObject]
+
+_XSD = str(XSD)
+_TYPE = str(RDF.type)
+_T = {name: str(CG[name]) for name in (
+    "Claim", "ClaimLine", "DocumentationArtifact", "claimId", "payer", "patientId",
+    "hasDiagnosis", "primaryDiagnosis", "hasLine", "lineNumber", "procedureCode", "modifier",
+    "units", "serviceDate", "bodySite", "description", "hasDocument", "documentType", "forLine",
+)}  # fmt: skip
+_FIELD = {name: str(iri) for name, iri in DOCUMENT_FIELDS.items()}
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_iris: dict[tuple[Any, ...], str] = {}
+
+
+def _iri(fn: Any, *args: Any) -> str:
+    """A builder's IRI as a str, memoised (codes, modifiers and payers repeat a lot)."""
+    key = (fn, *args)
+    iri = _iris.get(key)
+    if iri is None:
+        if len(_iris) > 100_000:
+            _iris.clear()
+        iri = _iris[key] = str(fn(*args))
+    return iri
+
+
+def value_term(value: Any) -> tuple[str, str | None]:
+    """A JSON value as (lexical form, datatype): bool, integer, decimal or string, as sent."""
+    if isinstance(value, bool):
+        return ("true" if value else "false"), _XSD + "boolean"
+    if isinstance(value, int):
+        return str(value), _XSD + "integer"
+    if isinstance(value, float | Decimal):
+        return str(value), _XSD + "decimal"
+    return str(value), None
+
+
+def date_term(value: Any) -> tuple[str, str | None]:
+    """An ISO date (YYYY-MM-DD) as xsd:date; anything else as sent (which the shapes reject)."""
+    iso = _iso_date(value) if isinstance(value, str) else None
+    return (iso, _XSD + "date") if iso else value_term(value)
+
+
+@lru_cache(maxsize=4096)
+def _iso_date(value: str) -> str | None:
+    if _ISO_DATE.match(value):
+        with suppress(ValueError):
+            return dt.date.fromisoformat(value).isoformat()
+    return None
+
+
+def plain_triples(claim: ClaimData) -> Iterator[PlainTriple]:
+    """The triples of one claim in the claimgraph vocabulary, as plain strings."""
+    T = _T
+    c = str(claim_iri(claim.key))
+    yield c, _TYPE, T["Claim"]
+    if isinstance(claim.id, str) and claim.id:
+        yield c, T["claimId"], (claim.id, None)
+    if isinstance(claim.payer, str) and claim.payer.strip():
+        yield c, T["payer"], _iri(payer_iri, claim.payer)
+    if claim.patient not in (None, ""):
+        yield c, T["patientId"], (str(claim.patient), None)
+    for i, (system, code) in enumerate(claim.diagnoses):
+        dx = _iri(diagnosis_iri, code, system)
+        yield c, T["hasDiagnosis"], dx
+        if i == 0:
+            yield c, T["primaryDiagnosis"], dx
+    for n, line in enumerate(claim.lines, start=1):
+        ln = f"{c}/line/{n}"  # namespaces.line_iri
+        yield c, T["hasLine"], ln
+        yield ln, _TYPE, T["ClaimLine"]
+        yield ln, T["lineNumber"], (str(n), _XSD + "integer")
+        if isinstance(line.code, str) and line.code.strip():
+            yield ln, T["procedureCode"], _iri(procedure_code_iri, line.code.strip().upper())
+        for m in line.modifiers:
+            if isinstance(m, str) and m.strip():
+                yield ln, T["modifier"], _iri(modifier_iri, m)
+        if line.units is not None:
+            yield ln, T["units"], value_term(line.units)
+        if line.service_date is not None:
+            yield ln, T["serviceDate"], date_term(line.service_date)
+        if line.body_site:
+            yield ln, T["bodySite"], (str(line.body_site), None)
+        if line.description:
+            yield ln, T["description"], (str(line.description), None)
+    for n, doc in enumerate(claim.documents, start=1):
+        d = f"{c}/document/{n}"  # namespaces.document_iri
+        yield c, T["hasDocument"], d
+        yield d, _TYPE, T["DocumentationArtifact"]
+        if isinstance(doc.type, str) and doc.type:
+            yield d, T["documentType"], _iri(doctype_iri, doc.type)
+        if isinstance(doc.line, int) and not isinstance(doc.line, bool):
+            yield d, T["forLine"], f"{c}/line/{doc.line}"
+        for name, value in doc.fields.items():
+            if value is not None:
+                yield d, _FIELD[name], date_term(value) if name == "date" else value_term(value)
+
+
 def value_literal(value: Any) -> Literal:
     """A JSON value as a typed literal: bool, integer, decimal or string, as sent."""
-    if isinstance(value, bool):
-        return Literal(value)
-    if isinstance(value, int):
-        return Literal(value, datatype=XSD.integer)
-    if isinstance(value, float | Decimal):
-        return Literal(str(value), datatype=XSD.decimal)
-    return Literal(str(value))
-
-
-_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+    lexical, datatype = value_term(value)
+    return Literal(lexical, datatype=datatype)
 
 
 def date_literal(value: Any) -> Literal:
     """An ISO date (YYYY-MM-DD) as xsd:date; anything else as sent (which the shapes reject)."""
-    if isinstance(value, str) and _ISO_DATE.match(value):
-        try:
-            return Literal(dt.date.fromisoformat(value).isoformat(), datatype=XSD.date)
-        except ValueError:
-            pass
-    return value_literal(value)
+    lexical, datatype = date_term(value)
+    return Literal(lexical, datatype=datatype)
 
 
 def claim_triples(claim: ClaimData) -> Iterator[Triple]:
-    """The triples of one claim in the claimgraph vocabulary."""
-    c = claim_iri(claim.key)
-    yield c, RDF.type, CG.Claim
-    if isinstance(claim.id, str) and claim.id:
-        yield c, CG.claimId, Literal(claim.id)
-    if isinstance(claim.payer, str) and claim.payer.strip():
-        yield c, CG.payer, payer_iri(claim.payer)
-    if claim.patient not in (None, ""):
-        yield c, CG.patientId, Literal(str(claim.patient))
-    for i, (system, code) in enumerate(claim.diagnoses):
-        dx = diagnosis_iri(code, system)
-        yield c, CG.hasDiagnosis, dx
-        if i == 0:
-            yield c, CG.primaryDiagnosis, dx
-    for n, line in enumerate(claim.lines, start=1):
-        ln = line_iri(claim.key, n)
-        yield c, CG.hasLine, ln
-        yield ln, RDF.type, CG.ClaimLine
-        yield ln, CG.lineNumber, Literal(n)
-        if isinstance(line.code, str) and line.code.strip():
-            yield ln, CG.procedureCode, procedure_code_iri(line.code.strip().upper())
-        for m in line.modifiers:
-            if isinstance(m, str) and m.strip():
-                yield ln, CG.modifier, modifier_iri(m)
-        if line.units is not None:
-            yield ln, CG.units, value_literal(line.units)
-        if line.service_date is not None:
-            yield ln, CG.serviceDate, date_literal(line.service_date)
-        if line.body_site:
-            yield ln, CG.bodySite, Literal(str(line.body_site))
-        if line.description:
-            yield ln, CG.description, Literal(str(line.description))
-    for n, doc in enumerate(claim.documents, start=1):
-        d = document_iri(claim.key, n)
-        yield c, CG.hasDocument, d
-        yield d, RDF.type, CG.DocumentationArtifact
-        if isinstance(doc.type, str) and doc.type:
-            yield d, CG.documentType, doctype_iri(doc.type)
-        if isinstance(doc.line, int) and not isinstance(doc.line, bool):
-            yield d, CG.forLine, line_iri(claim.key, doc.line)
-        for name, value in doc.fields.items():
-            if value is None:
-                continue
-            prop = DOCUMENT_FIELDS[name]
-            yield d, prop, date_literal(value) if name == "date" else value_literal(value)
+    """The triples of one claim (`plain_triples`) as rdflib terms."""
+    for s, p, o in plain_triples(claim):
+        obj = URIRef(o) if isinstance(o, str) else Literal(o[0], datatype=o[1])
+        yield URIRef(s), URIRef(p), obj
 
 
 def to_graph(claims: Iterable[ClaimData], graph: Graph | None = None) -> Graph:

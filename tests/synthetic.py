@@ -18,8 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-_ROOT = Path(__file__).resolve().parents[3]
-SCENARIOS = _ROOT / "tests" / "data" / "claims"
+SCENARIOS = Path(__file__).resolve().parent / "data" / "claims"
 HEAVY_PATIENTS = 5  # patients with many 97112 visits (NMR-02)
 HEAVY_VISITS = 30  # visits each, every other day
 
@@ -28,7 +27,7 @@ def load_scenarios(folder: Path = SCENARIOS) -> list[list[dict[str, Any]]]:
     """The claims of each scenario file (sorted by name); the file's "expect" is ignored."""
     files = sorted(folder.glob("*.json"))
     if not files:
-        raise FileNotFoundError(f"no scenario files in {folder} (a source checkout is needed)")
+        raise FileNotFoundError(f"no scenario files in {folder} (needs a source checkout)")
     return [json.loads(f.read_text(encoding="utf-8"))["claims"] for f in files]
 
 
