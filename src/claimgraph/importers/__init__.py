@@ -93,3 +93,14 @@ def check_unique(records: list[CodeRecord], path: str) -> None:
         if key in seen:
             raise InputError(f"{r.kind} {r.notation} appears twice", path=path, position=r.position)
         seen.add(key)
+
+
+def decode_csv_text(data: bytes, path: str) -> str:
+    """A CSV export's text: UTF-8 (with or without BOM), else cp1252 as CMS files are."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            return data.decode("cp1252")
+        except UnicodeDecodeError:
+            raise InputError("neither UTF-8 nor cp1252 text", path=path) from None

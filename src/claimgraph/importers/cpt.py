@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 from ..errors import InputError
-from . import CodeRecord, Release, check_unique, read_bytes
+from . import CodeRecord, Release, check_unique, decode_csv_text, read_bytes
 
 _CPT = re.compile(r"^[0-9]{4}[0-9FTU]$")
 
@@ -21,14 +21,7 @@ _CPT = re.compile(r"^[0-9]{4}[0-9FTU]$")
 def read(path: Path, release: str | None = None) -> Release:
     """Read the whole CSV; raise InputError (file and line) on any defect."""
     name = str(path)
-    data = read_bytes(path)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = data.decode("cp1252")
-        except UnicodeDecodeError:
-            raise InputError("neither UTF-8 nor cp1252 text", path=name) from None
+    text = decode_csv_text(read_bytes(path), name)
     records: list[CodeRecord] = []
     rows = csv.reader(io.StringIO(text, newline=""))
     try:

@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 
 from ..errors import InputError
-from . import CodeRecord, Release, check_unique, parse_date, read_bytes
+from . import CodeRecord, Release, check_unique, decode_csv_text, parse_date, read_bytes
 
 RECORD_LENGTH = 320
 MAX_PREAMBLE_LINES = 40
@@ -169,13 +169,7 @@ _PRICE = re.compile(r"^PRICE ?[1-4]$")
 
 
 def _read_csv(data: bytes, path: str) -> list[CodeRecord]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = data.decode("cp1252")
-        except UnicodeDecodeError:
-            raise InputError("neither UTF-8 nor cp1252 text", path=path) from None
+    text = decode_csv_text(data, path)
     rows = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(rows)
