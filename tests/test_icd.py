@@ -70,3 +70,32 @@ def test_normal_lookup_does_not_import_the_package() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, env=os.environ, check=True
     )
     assert out.stdout.strip() == "False"
+
+
+def test_lookup_bisects_the_sorted_file(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = [  # unsorted, codes that prefix others, first and last of the file
+        ("M54.59", True, "Other low back pain"),
+        ("A00", False, "Cholera"),
+        ("M54.5", False, "Low back pain"),
+        ("Z99.89", True, "Dependence on other enabling machines"),
+        ("M54.50", True, "Low back pain, unspecified"),
+        ("M54", False, "Dorsalgia"),
+        ("S06.0X1A", True, "Concussion with loss of consciousness, \u00e9 tab\tin text"),
+    ]
+    monkeypatch.setattr(icd, "_rows", lambda: iter(rows))
+    monkeypatch.setattr(icd, "package_version", lambda: "9.9")
+    for code, billable, text in rows:
+        assert icd.lookup(code) == (billable, text), code
+    assert icd.lookup("s060x1a") == (True, rows[-1][2])  # without the dot, lower case
+    for missing in ("A0", "A000", "M54.51", "M54.590", "Z99.9", "ZZZ", "", "#", "\ud800"):
+        assert icd.lookup(missing) is None, missing
+    assert list(icd.entries()) == sorted(rows)
+    path = icd.index_path()
+    codes = [line.split("\t")[0] for line in path.read_text("utf-8").splitlines()[1:]]
+    assert codes == sorted(codes) and (path.stat().st_mode & 0o777) == 0o600
+
+
+def test_empty_index(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(icd, "_rows", lambda: iter(()))
+    monkeypatch.setattr(icd, "package_version", lambda: "0")
+    assert icd.lookup("M54.5") is None and list(icd.entries()) == []
