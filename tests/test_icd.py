@@ -14,7 +14,7 @@ from claimgraph import icd
 
 @pytest.fixture
 def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv(icd.CACHE_ENV, str(tmp_path))
+    monkeypatch.setenv("CLAIMGRAPH_CACHE_DIR", str(tmp_path))
     icd._index.cache_clear()
     yield tmp_path
     icd._index.cache_clear()

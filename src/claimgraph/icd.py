@@ -11,33 +11,21 @@ parsing of the 98,000 lines: a one-claim run looks up a handful of codes).
 
 from __future__ import annotations
 
-import contextlib
 import mmap
-import os
 import re
-import tempfile
 from collections.abc import Iterator
 from functools import cache
 from importlib import metadata
 from pathlib import Path
+from typing import IO
 
 from .errors import InternalError
 from .namespaces import icd10cm_dotted
 
 PACKAGE = "simple-icd-10-cm"
-CACHE_ENV = "CLAIMGRAPH_CACHE_DIR"
 FORMAT = "2"  # bump when the file layout changes (2: sorted by code)
 # Categories and subcategories (A00, M54.59, S06.0X1A); chapters and blocks are left out.
 _CODE_RE = re.compile(r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
-
-
-def cache_dir() -> Path:
-    env = os.environ.get(CACHE_ENV)
-    if env:
-        return Path(env)
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("claimgraph", appauthor=False))
 
 
 def package_version() -> str:
@@ -50,7 +38,9 @@ def package_version() -> str:
 
 
 def index_path() -> Path:
-    return cache_dir() / f"icd10cm-{package_version()}-v{FORMAT}.tsv"
+    from . import cache
+
+    return cache.cache_dir() / f"icd10cm-{package_version()}-v{FORMAT}.tsv"
 
 
 def _rows() -> Iterator[tuple[str, bool, str]]:
@@ -66,34 +56,27 @@ def _rows() -> Iterator[tuple[str, bool, str]]:
 
 
 def build_index(path: Path | None = None) -> Path:
-    """Write the index atomically (temp file + rename) and remove indexes of other versions."""
+    """Write the index (privately, atomically) and remove the indexes of other versions."""
+    from . import cache
+
     path = path or index_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".icd10cm-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(f"# {PACKAGE} {package_version()}\n")
-            for code, leaf, text in sorted(_rows()):  # "\t" sorts before any code character
-                f.write(f"{code}\t{int(leaf)}\t{text}\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    for old in path.parent.glob("icd10cm-*.tsv"):
-        if old != path:
-            with contextlib.suppress(OSError):
-                old.unlink()
+
+    def fill(f: IO[bytes]) -> None:
+        f.write(f"# {PACKAGE} {package_version()}\n".encode())
+        for code, leaf, text in sorted(_rows()):  # "\t" sorts before any code character
+            f.write(f"{code}\t{int(leaf)}\t{text}\n".encode())
+
+    cache.write(path, fill, replaces="icd10cm-*.tsv")
     return path
 
 
 @cache
 def _index() -> mmap.mmap | bytes:
     """The sorted index file, memory-mapped (built on first use)."""
+    from . import cache
+
     path = index_path()
-    if not path.is_file():
+    if not cache.is_ours(path):  # absent, or not safely ours: (re)build it
         build_index(path)
     with path.open("rb") as f:
         try:

@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import pickle
-import stat
-import tempfile
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -110,72 +107,42 @@ def knowledge_store() -> pyoxigraph.Store:
 # --------------------------------------------------------------------------- the cache
 
 
-def cache_dir() -> Path | None:
-    """The private folder for cached graphs, or None when caching is off."""
-    if os.environ.get("CLAIMGRAPH_NO_CACHE"):
-        return None
-    from platformdirs import user_cache_dir
-
-    return Path(os.environ.get("CLAIMGRAPH_CACHE_DIR") or user_cache_dir("claimgraph"))
-
-
 def _cache_file(files: list[Path]) -> Path | None:
+    """Where the merged graph of `files` is cached, or None when caching is off."""
     import sys
 
     import rdflib
 
-    from . import __version__
+    from . import __version__, cache
 
-    folder = cache_dir()
-    if folder is None:
+    if not cache.enabled():
         return None
     h = hashlib.sha256()
     h.update(f"{__version__}|{rdflib.__version__}|{sys.version}".encode())
     for path in files:
         st = path.stat()
         h.update(f"|{path.as_posix()}|{st.st_size}|{st.st_mtime_ns}".encode())
-    return folder / f"kg-{h.hexdigest()[:32]}.pickle"
+    return cache.cache_dir() / f"kg-{h.hexdigest()[:32]}.pickle"
 
 
 def _read_cache(path: Path) -> Any:
-    """The cached object, or None when absent, unreadable or not safely ours."""
+    """The cached object, or None when absent, damaged or not safely ours."""
+    from . import cache
+
+    data = cache.read(path)
     try:
-        st = path.lstat()
-        folder = path.parent.lstat()
-        for s in (st, folder):
-            # only our own files, never writable by others, never through a symlink
-            if s.st_uid != os.getuid() or s.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-                return None
-        if not stat.S_ISREG(st.st_mode):
-            return None
-        with path.open("rb") as f:
-            return pickle.load(f)
-    except Exception:  # a missing or damaged cache is rebuilt
+        return pickle.loads(data) if data else None
+    except Exception:  # a damaged cache is rebuilt
         return None
 
 
 def _write_cache(path: Path, obj: Any) -> None:
-    """Write atomically (temp file, fsync, rename) with private permissions; failures ignored."""
-    tmp = None
-    try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if path.parent.is_symlink():
-            return
-        fd, tmp = tempfile.mkstemp(prefix=".kg-", suffix=".tmp", dir=path.parent)
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        tmp = None
-        for old in path.parent.glob("kg-*.pickle"):  # older versions of the bundled files
-            if old != path:
-                with contextlib.suppress(OSError):
-                    old.unlink()
-    except Exception:
-        pass
-    finally:
-        if tmp:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+    """Cache `obj` privately and atomically; a cache that cannot be written only costs speed."""
+    from . import cache
+
+    with contextlib.suppress(Exception):
+        cache.write(
+            path,
+            lambda f: pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL),
+            replaces="kg-*.pickle",
+        )

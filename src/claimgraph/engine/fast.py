@@ -20,7 +20,6 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -101,12 +100,14 @@ def build_engine() -> Engine:
 
 
 def cache_path() -> Path:
-    from ..icd import cache_dir
+    from .. import cache
 
-    return cache_dir() / f"engine-{_fingerprint()}.json"
+    return cache.cache_dir() / f"engine-{_fingerprint()}.json"
 
 
 def _write_cache(path: Path, engine: Engine) -> None:
+    from .. import cache
+
     data = {
         "queries": [list(q) for q in engine.queries],
         "standard": [list(q) for q in engine.standard],
@@ -115,30 +116,18 @@ def _write_cache(path: Path, engine: Engine) -> None:
         },
         "kg_nt": engine.kg_nt.decode("utf-8"),
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".engine-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    for old in path.parent.glob("engine-*.json"):
-        if old != path:
-            with contextlib.suppress(OSError):
-                old.unlink()
+    cache.write(path, lambda f: f.write(json.dumps(data).encode("utf-8")), replaces="engine-*.json")
 
 
 @cache
 def load_engine() -> Engine:
-    """The engine from the cache, building (and caching) it on first use."""
+    """The engine from the cache (only a file that is safely ours), building it on first use."""
+    from .. import cache as cachefiles
+
     path = cache_path()
-    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-        data = json.loads(path.read_text(encoding="utf-8"))
+    raw = cachefiles.read(path) if cachefiles.enabled() else None
+    with contextlib.suppress(ValueError, KeyError, TypeError):
+        data = json.loads(raw or b"null")
         return Engine(
             data["kg_nt"].encode("utf-8"),
             tuple((s, q, bool(x)) for s, q, x in data["queries"]),
@@ -146,8 +135,9 @@ def load_engine() -> Engine:
             tuple((s, q) for s, q in data["standard"]),
         )
     engine = build_engine()
-    with contextlib.suppress(OSError):  # a read-only cache folder only costs speed
-        _write_cache(path, engine)
+    if cachefiles.enabled():
+        with contextlib.suppress(OSError):  # a read-only cache folder only costs speed
+            _write_cache(path, engine)
     return engine
 
 
