@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
+from typing import TypeVar
 from urllib.parse import unquote
 
 from rdflib import RDF, Graph, Literal, URIRef
@@ -330,6 +331,9 @@ def sort_key(f: Finding) -> tuple[str, int, str, int]:
 # ---------------------------------------------------------------------------------------------
 
 
+T = TypeVar("T")
+
+
 def patient_batches(claims: Iterable[ClaimData], size: int = 200) -> Iterator[list[ClaimData]]:
     """Claims in batches of about `size`; all claims of one patient land in the same batch."""
     groups: dict[str, list[ClaimData]] = defaultdict(list)
@@ -343,9 +347,13 @@ def patient_batches(claims: Iterable[ClaimData], size: int = 200) -> Iterator[li
         if key not in groups:
             order.append(key)
         groups[key].append(c)
-    batch: list[ClaimData] = []
-    for key in order:
-        group = groups[key]
+    yield from pack((groups[key] for key in order), size)
+
+
+def pack(groups: Iterable[list[T]], size: int) -> Iterator[list[T]]:
+    """Groups kept whole, packed in order into batches of about `size` items."""
+    batch: list[T] = []
+    for group in groups:
         if batch and len(batch) + len(group) > size:
             yield batch
             batch = []
@@ -363,6 +371,7 @@ __all__ = [
     "finalize",
     "focus_position",
     "line_codes",
+    "pack",
     "patient_batches",
     "payer_iri",
     "payers_in",

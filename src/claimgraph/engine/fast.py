@@ -376,16 +376,10 @@ class Dispatcher:
 
 
 def patient_batches(held: dict[str, list[Record]], size: int) -> Iterator[list[Record]]:
-    """Each patient's claims whole, packed into batches of about `size` claims."""
-    batch: list[Record] = []
-    for patient in list(held):
-        group = held.pop(patient)
-        if batch and len(batch) + len(group) > size:
-            yield batch
-            batch = []
-        batch.extend(group)
-    if batch:
-        yield batch
+    """Each patient's claims whole, packed into batches of about `size` claims (emptying `held`)."""
+    from .common import pack
+
+    yield from pack((held.pop(patient) for patient in list(held)), size)
 
 
 # --------------------------------------------------------------------------------------------
