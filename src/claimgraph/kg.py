@@ -22,6 +22,15 @@ from .resources import turtle_files
 if TYPE_CHECKING:
     import pyoxigraph
 
+# The user's rules for this run (`claimgraph validate --shapes`), checked by usershapes.py and
+# installed with `usershapes.installed`; None: the bundled rules only.
+_user_shapes: Graph | None = None
+
+
+def user_shapes() -> Graph | None:
+    """The user's rules added to the bundled shapes for this run, or None."""
+    return _user_shapes
+
 
 def new_graph() -> Graph:
     g = Graph()
@@ -54,7 +63,21 @@ def ontology_graph() -> Graph:
 
 @cache
 def shapes_graph() -> Graph:
-    """shapes/*.ttl (without shapes/meta/): the rules."""
+    """shapes/*.ttl (without shapes/meta/): the rules, plus the user's rules of this run."""
+    g = bundled_shapes_graph()
+    if _user_shapes is None:
+        return g
+    merged = new_graph()
+    for t in g:
+        merged.add(t)
+    for t in _user_shapes:
+        merged.add(t)
+    return merged
+
+
+@cache
+def bundled_shapes_graph() -> Graph:
+    """shapes/*.ttl (without shapes/meta/): the bundled rules only. Do not modify."""
     g = new_graph()
     for path in turtle_files("shapes"):
         parse_turtle(g, path)
@@ -68,9 +91,10 @@ def knowledge_graph() -> Graph:
     Parsing the Turtle is the slow part of a short command, so the merged graph is kept as a
     pickle in the user cache folder, keyed by the bundled files (names, sizes, modification
     times) and the versions of claimgraph, rdflib and Python. CLAIMGRAPH_NO_CACHE=1 turns it off.
+    With user rules (`--shapes`) the graph is built in memory and the cache is left alone.
     """
     files = turtle_files("ontology") + turtle_files("shapes")
-    cache_file = _cache_file(files)
+    cache_file = _cache_file(files) if _user_shapes is None else None
     cached = _read_cache(cache_file) if cache_file else None
     if isinstance(cached, Graph):
         return cached
@@ -91,6 +115,10 @@ def knowledge_store() -> pyoxigraph.Store:
     import pyoxigraph
 
     store = pyoxigraph.Store()
+    if _user_shapes is not None:
+        nt = knowledge_graph().serialize(format="nt", encoding="utf-8")
+        store.bulk_load(nt, format=pyoxigraph.RdfFormat.N_TRIPLES)
+        return store
     for path in turtle_files("ontology") + turtle_files("shapes"):
         try:
             store.bulk_load(path=str(path), format=pyoxigraph.RdfFormat.TURTLE)

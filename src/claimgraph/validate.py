@@ -93,8 +93,33 @@ def validate_files(
     warn: Warn = None,
     progress: bool = False,
     documents: str | Path | None = None,
+    shapes: Sequence[str | Path] = (),
 ) -> ValidationResult:
-    """Findings of every claim in `paths`, restricted to `rules` (ids) and to claims of `payer`."""
+    """Findings of every claim in `paths`, restricted to `rules` (ids) and to claims of `payer`;
+    `shapes`: the user's rules files, checked and added to the bundled rules for this run."""
+    if engine not in ENGINES:
+        raise ClaimgraphError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
+    from .usershapes import installed, load
+
+    with installed(load(shapes) if shapes else None):
+        return _validate_files(
+            paths, engine=engine, jobs=jobs, rules=rules, payer=payer, fail_on=fail_on,
+            warn=warn, progress=progress, documents=documents,
+        )  # fmt: skip
+
+
+def _validate_files(
+    paths: Sequence[str | Path],
+    *,
+    engine: str,
+    jobs: int | None,
+    rules: Iterable[str],
+    payer: str | None,
+    fail_on: str,
+    warn: Warn,
+    progress: bool,
+    documents: str | Path | None,
+) -> ValidationResult:
     if engine not in ENGINES:
         raise ClaimgraphError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
     if fail_on not in SEVERITIES:

@@ -94,6 +94,15 @@ def validate(
             "--graph", help="With --endpoint: the named graph holding the claims.", metavar="IRI"
         ),
     ] = None,
+    shapes: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--shapes",
+            help="Your own rules (SHACL shapes in Turtle), added to the bundled ones for this "
+            "run (repeatable).",
+            metavar="FILE",
+        ),
+    ] = None,
 ) -> None:
     """Check claims against the coverage rules and report what to fix.
 
@@ -115,6 +124,8 @@ def validate(
 
         if files:
             raise ClaimgraphError("give claim files or --endpoint, not both")
+        if shapes:
+            raise ClaimgraphError("--shapes cannot be used with --endpoint")
         result = validate_endpoint(
             endpoint, graph, rules=rule or (), payer=payer, fail_on=fail_on.value
         )
@@ -135,6 +146,7 @@ def validate(
         warn=warn,
         progress=not quiet and sys.stderr.isatty(),
         documents=documents,
+        shapes=shapes or (),
     )
     with atomic_writer(output, force=force, private=True) as out:
         write(result, fmt.value, out)
@@ -152,11 +164,24 @@ def rules(
     fmt: Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")] = (
         TableFormat.table
     ),
+    shapes: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--shapes", help="Also list the rules of this file (repeatable).", metavar="FILE"
+        ),
+    ] = None,
 ) -> None:
     """List the rule catalogue: id, severity, topic, scope, message, source and dates.
 
     Example: claimgraph rules --topic oxygen --payer medicare
     """
+    from ..usershapes import installed, load
+
+    with installed(load(shapes) if shapes else None):
+        _rules(topic, payer, fmt)
+
+
+def _rules(topic: str | None, payer: str | None, fmt: TableFormat) -> None:
     from ..errors import ClaimgraphError
     from ..report import rule_rows
     from ..validate import check_payer

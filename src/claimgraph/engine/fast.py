@@ -121,9 +121,15 @@ def _write_cache(path: Path, engine: Engine) -> None:
 
 @cache
 def load_engine() -> Engine:
-    """The engine from the cache (only a file that is safely ours), building it on first use."""
-    from .. import cache as cachefiles
+    """The engine from the cache (only a file that is safely ours), building it on first use.
 
+    With user rules (`validate --shapes`) it is built in memory: the cache is neither read nor
+    written (its key covers the bundled files only)."""
+    from .. import cache as cachefiles
+    from ..kg import user_shapes
+
+    if user_shapes() is not None:
+        return build_engine()
     path = cache_path()
     raw = cachefiles.read(path) if cachefiles.enabled() else None
     with contextlib.suppress(ValueError, KeyError, TypeError):
@@ -278,8 +284,13 @@ class _BatchRunner:
             del store
 
 
-def _init_worker() -> None:
+def _init_worker(rules: bytes | None = None) -> None:
+    """A worker's engine; `rules`: the user rules the parent checked (a forked worker has them
+    already, a spawned one installs them)."""
     global _worker
+    from ..usershapes import install_payload
+
+    install_payload(rules)
     _worker = _BatchRunner(load_engine())
 
 
@@ -317,7 +328,9 @@ class Dispatcher:
 
             methods = mp.get_all_start_methods()
             ctx = mp.get_context("fork" if "fork" in methods else methods[0])
-            self.pool = ctx.Pool(self.jobs, initializer=_init_worker)
+            from ..usershapes import payload
+
+            self.pool = ctx.Pool(self.jobs, initializer=_init_worker, initargs=(payload(),))
             assert self.pending is not None
             self._send(self.pending)
             self.pending = None

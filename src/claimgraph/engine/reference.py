@@ -139,7 +139,11 @@ def validate_claims(
     if jobs > 1 and len(batches) > 1:
         from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        from ..usershapes import install_payload, payload
+
+        with ProcessPoolExecutor(
+            max_workers=jobs, initializer=install_payload, initargs=(payload(),)
+        ) as pool:
             for batch, found in zip(batches, pool.map(validate_batch, batches), strict=True):
                 findings.extend(found)
                 tick(len(batch))
