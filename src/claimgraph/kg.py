@@ -39,12 +39,21 @@ def new_graph() -> Graph:
     return g
 
 
-def parse_turtle(graph: Graph, path: Path) -> None:
-    """Parse one bundled Turtle file; a syntax error names the file (and line when known)."""
+def parse_turtle(
+    graph: Graph, path: Path, *, data: bytes | None = None, base: str | None = None
+) -> None:
+    """Parse a Turtle file (or its `data`) into `graph`; a syntax error names the file and,
+    when rdflib knows it, the line, never the text around it."""
     try:
-        graph.parse(path, format="turtle")
+        if data is None:
+            graph.parse(path, format="turtle", publicID=base)
+        else:
+            graph.parse(data=data, format="turtle", publicID=base)
+    except RecursionError:
+        raise InputError("the Turtle is nested too deeply", path=str(path)) from None
     except Exception as e:  # rdflib raises several types for syntax errors
-        line = getattr(e, "lines", None) or getattr(e, "line", None)
+        lines = getattr(e, "lines", None)  # rdflib's BadSyntax: newlines before the error
+        line = lines + 1 if isinstance(lines, int) else getattr(e, "line", None)
         raise InputError(
             f"invalid Turtle ({type(e).__name__})",
             path=str(path),

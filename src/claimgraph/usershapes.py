@@ -25,16 +25,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import InputError
+from .ingest.rdf_claims import INPUT_BASE
 from .shapecheck import ShapesError
 
 if TYPE_CHECKING:
     from rdflib import Graph
 
-INPUT_BASE = "https://w3id.org/claimgraph/input/"
-
 
 def _parse(path: Path) -> Graph:
-    from .kg import new_graph
+    from .kg import new_graph, parse_turtle
 
     if "://" in str(path):
         raise InputError("a rules file is a local file, not a URL", path=str(path))
@@ -45,18 +44,7 @@ def _parse(path: Path) -> Graph:
             f"cannot read the rules file ({type(e).__name__})", path=str(path)
         ) from None
     g = new_graph()
-    try:
-        g.parse(data=data, format="turtle", publicID=INPUT_BASE)
-    except RecursionError:
-        raise InputError("the rules file is nested too deeply", path=str(path)) from None
-    except Exception as e:  # rdflib raises several types for syntax errors
-        lines = getattr(e, "lines", None)  # rdflib's BadSyntax: newlines before the error
-        line = lines + 1 if isinstance(lines, int) else getattr(e, "line", None)
-        raise InputError(
-            f"invalid Turtle ({type(e).__name__})",
-            path=str(path),
-            position=str(line) if line else None,
-        ) from None
+    parse_turtle(g, path, data=data, base=INPUT_BASE)
     return g
 
 
