@@ -7,14 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Graph, Literal, URIRef
 
 from claimgraph import query as Q
 from claimgraph.errors import QueryError
 from claimgraph.resources import data_dir, turtle_files
+from termnorm import norm as norm_rdflib
 
 KG = Path(__file__).parent / "data" / "kg"
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
 def fixture_files(name: str) -> list[Path]:
@@ -26,19 +26,6 @@ def rdflib_graph(files: list[Path]) -> Graph:
     for f in files:
         g.parse(f, format="turtle")
     return g
-
-
-def norm_rdflib(term: Any) -> tuple[str, ...] | None:
-    if term is None:
-        return None
-    if isinstance(term, URIRef):
-        return ("iri", str(term))
-    if isinstance(term, BNode):
-        return ("bnode",)
-    assert isinstance(term, Literal)
-    if term.language:
-        return ("lit", str(term), "@" + term.language.lower())
-    return ("lit", str(term), str(term.datatype) if term.datatype else XSD_STRING)
 
 
 def norm_ox(term: Any) -> tuple[str, ...] | None:

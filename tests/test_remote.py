@@ -18,28 +18,14 @@ from claimgraph.cli import app
 from claimgraph.errors import ClaimgraphError, QueryError
 from claimgraph.kg import knowledge_graph
 from claimgraph.resources import data_dir
+from termnorm import norm
 
 pytestmark = pytest.mark.slow  # starts a server
 
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 HCPCS = "https://w3id.org/claimgraph/code/hcpcs/"
 NAMED_QUERIES = sorted(p.stem for p in data_dir("queries").glob("*.rq"))
 EXAMPLE_RE = re.compile(r"e\.g\.\s+([^\s;,]+)")
 GRAPH_IRI = "https://example.org/claimgraph-test"
-
-
-def norm(term: Any) -> tuple[str, ...] | None:
-    """A term both engines agree on: xsd:string literals as plain ones, blank nodes unnamed."""
-    if term is None:
-        return None
-    if isinstance(term, URIRef):
-        return ("iri", str(term))
-    if isinstance(term, BNode):
-        return ("bnode",)
-    assert isinstance(term, Literal)
-    if term.language:
-        return ("lit", str(term), "@" + term.language.lower())
-    return ("lit", str(term), str(term.datatype) if term.datatype else XSD_STRING)
 
 
 def rows_of(result: Q.QueryResult) -> Counter[tuple[Any, ...]]:
