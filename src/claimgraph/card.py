@@ -432,6 +432,9 @@ def render(card: Card) -> None:
     def j(values: list[str], sep: str = ", ") -> str:
         return e(sep.join(values))
 
+    def cited(sources: list[str]) -> str:
+        return f" [dim]- {j(sources, '; ')}[/dim]" if sources else ""
+
     head = f"[bold]{e(card.code)}[/bold]  {e(card.official_descriptor or card.label)}"
     console.print(head + (f"  [dim]({e(card.scheme)})[/dim]" if card.scheme else ""))
     if card.short_descriptor:
@@ -480,7 +483,7 @@ def render(card: Card) -> None:
             ("required, at least one of: " if m["requirement"] == "required" else "forbidden: ")
             + f"[bold]{j(m['modifiers'])}[/bold]  {e(m['ruleId'])}"
             + f" ({e(m['severity'])}; {j(m['payers'])})"
-            + (f" [dim]- {j(m['sources'], '; ')}[/dim]" if m["sources"] else "")
+            + cited(m["sources"])
             for m in card.modifiers
         ],
     )
@@ -498,7 +501,7 @@ def render(card: Card) -> None:
         [
             f"{e(d['reason'])}"
             + (f": {e(d['explanation'])}" if d["explanation"] else "")
-            + (f" [dim]- {j(d['sources'], '; ')}[/dim]" if d["sources"] else "")
+            + cited(d["sources"])
             for d in card.denial_reasons
         ],
     )
@@ -508,7 +511,7 @@ def render(card: Card) -> None:
             f"{e(r['relation'])} [bold]{e(r['relatedNotation'])}[/bold]"
             + (f" ({e(r['relatedDescriptor'])})" if r["relatedDescriptor"] else "")
             + (f": {j(r['reasons'])}" if r["reasons"] else "")
-            + (f" [dim]- {j(r['sources'], '; ')}[/dim]" if r["sources"] else "")
+            + cited(r["sources"])
             for r in card.related_codes
         ],
     )
@@ -518,7 +521,7 @@ def render(card: Card) -> None:
             f"{e(d['role'])} [bold]{e(d['relatedNotation'])}[/bold]"
             + (f" ({e(d['relatedDescriptor'])})" if d["relatedDescriptor"] else "")
             + (f": {j(d['reasons'])}" if d["reasons"] else "")
-            + (f" [dim]- {j(d['sources'], '; ')}[/dim]" if d["sources"] else "")
+            + cited(d["sources"])
             for d in card.diagnoses
         ],
     )
