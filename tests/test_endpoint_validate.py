@@ -50,8 +50,8 @@ def _count(url: str, graph: str) -> int:
 def test_endpoint_findings_equal_embedded(loaded: tuple[str, list]) -> None:
     url, claims = loaded
     before = _count(url, GRAPH)
-    remote = {f.key: f.code for f in validate_endpoint(url, GRAPH)}
-    local = {f.key: f.code for f in fast.validate_claims(claims, jobs=1)}
+    remote = {f.ident: f.code for f in validate_endpoint(url, GRAPH)}
+    local = {f.ident: f.code for f in fast.validate_claims(claims, jobs=1)}
     assert remote and remote == local
     assert _count(url, GRAPH) == before  # the claims graph is not modified
     graphs = _select(url, "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", [], 30)

@@ -28,7 +28,7 @@ PARITY_CLAIMS = 2000
 
 
 def keys(findings: list) -> set[tuple]:
-    return {f.key for f in findings}
+    return {f.ident for f in findings}
 
 
 def claims_of(path: Path) -> list[ClaimData]:

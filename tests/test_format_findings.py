@@ -17,7 +17,7 @@ FORMATS = Path(__file__).parent / "data" / "formats"
 
 
 def keys(path: Path, engine: str = "fast") -> set[tuple[str, int | None, str, str]]:
-    return {f.key for f in validate_files([path], engine=engine, warn=lambda _m: None).findings}
+    return {f.ident for f in validate_files([path], engine=engine, warn=lambda _m: None).findings}
 
 
 @pytest.fixture(scope="module")

@@ -89,7 +89,7 @@ def test_fail_fixture_gives_its_findings(rule_id: str, engine: str) -> None:
         pytest.skip("no fixture (test_every_rule_has_both_fixtures fails)")
     want = expected(path, rule_id)
     assert want, f"{path.name} has no 'expect' entry for {rule_id}"
-    got = {f.key for f in findings(engine, path) if f.rule == rule_id}
+    got = {f.ident for f in findings(engine, path) if f.rule == rule_id}
     assert got == want
 
 
@@ -99,7 +99,7 @@ def test_pass_fixture_gives_no_finding(rule_id: str, engine: str) -> None:
     path = fixture(rule_id, "pass")
     if not path.is_file():
         pytest.skip("no fixture (test_every_rule_has_both_fixtures fails)")
-    got = [f.key for f in findings(engine, path) if f.rule == rule_id]
+    got = [f.ident for f in findings(engine, path) if f.rule == rule_id]
     assert got == []
 
 
@@ -186,7 +186,7 @@ def test_icd9_diagnosis_says_why(engine: str) -> None:
     found = [
         f for f in module.validate_claims([_claim([("icd9cm", "496")])]) if f.rule == "CODE-02"
     ]
-    assert [f.key for f in found] == [("CLM-X1", None, "CODE-02", "violation")]
+    assert [f.ident for f in found] == [("CLM-X1", None, "CODE-02", "violation")]
     assert "2015-10-01" in found[0].message and "ICD-9-CM" in found[0].message
     clean = module.validate_claims([_claim([("icd10cm", "J44.9")])])
     assert not [f for f in clean if f.rule == "CODE-02"]
@@ -203,7 +203,7 @@ def test_loaded_full_code_set_turns_info_into_violation(
 
     module = importlib.import_module(f"claimgraph.engine.{engine}")
     claim = _claim([("icd10cm", "J44.9")], code="E0250", modifiers=("RR", "XR"))
-    before = {f.key for f in module.validate_claims([claim]) if f.rule.startswith("CODE-0")}
+    before = {f.ident for f in module.validate_claims([claim]) if f.rule.startswith("CODE-0")}
     assert before == {("CLM-X1", 1, "CODE-01", "info"), ("CLM-X1", 1, "CODE-03", "info")}
 
     true = Literal(True)
@@ -214,11 +214,11 @@ def test_loaded_full_code_set_turns_info_into_violation(
         (MODIFIER.RR, CG.inFullCodeSet, true),
     ]
     monkeypatch.setattr(common, "_codestore_facts", lambda codes, mods: facts)
-    listed = {f.key for f in module.validate_claims([claim]) if f.rule.startswith("CODE-0")}
+    listed = {f.ident for f in module.validate_claims([claim]) if f.rule.startswith("CODE-0")}
     assert listed == {("CLM-X1", 1, "CODE-03", "violation")}  # E0250 listed, XR not
 
     monkeypatch.setattr(common, "_codestore_facts", lambda codes, mods: facts[:2])
-    unlisted = {f.key for f in module.validate_claims([claim]) if f.rule.startswith("CODE-0")}
+    unlisted = {f.ident for f in module.validate_claims([claim]) if f.rule.startswith("CODE-0")}
     assert unlisted == {
         ("CLM-X1", 1, "CODE-01", "violation"),
         ("CLM-X1", 1, "CODE-03", "violation"),

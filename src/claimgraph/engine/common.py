@@ -314,9 +314,9 @@ def finalize(findings: Iterable[Finding]) -> list[Finding]:
     """One finding per (claim, line, rule, severity) (the first by message), in report order."""
     best: dict[tuple[str, int | None, str, str], Finding] = {}
     for f in findings:
-        old = best.get(f.key)
+        old = best.get(f.ident)
         if old is None or f.message < old.message:
-            best[f.key] = f
+            best[f.ident] = f
     return sorted(best.values(), key=sort_key)
 
 
