@@ -106,6 +106,7 @@ class CG(DefinedNamespace):
     billable: URIRef
     billableUntil: URIRef
     bodySite: URIRef
+    billingProvider: URIRef
     claimId: URIRef
     codeCount: URIRef
     commonDenialReason: URIRef
