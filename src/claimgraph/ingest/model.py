@@ -67,10 +67,12 @@ PAYERS = ("medicare", "medicaid", "commercial", "aetna", "bcbs")
 class LineData:
     code: Any = None
     modifiers: list[Any] = field(default_factory=list)
-    units: Any = None
+    units: Any = None  # service units as given (whole numbers however written are integers)
     service_date: Any = None
     body_site: Any = None
     description: Any = None
+    unit_basis: str | None = None  # X12 SV103: "UN" units (default), "MJ" minutes
+    minutes: Any = None  # anesthesia/timed minutes when the input gives minutes, not units
 
 
 @dataclass
@@ -101,6 +103,13 @@ class ClaimData:
     position: str | None = None  # where in it: "segment 12", "entry 3", "line 7", "claim 2"
     provider: str | None = None  # billing provider (X12 2010AA NPI, FHIR provider, JSON field)
     uid: str = ""
+    # What the input says about the payer, before the one payer mapping resolves `payer` (a
+    # claimgraph payer id) from it: a name (NM1*PR, Organization.name, insurer.display, a JSON
+    # "payer" that is not an id), an X12 SBR09 claim filing indicator or its FHIR equivalent.
+    payer_name: str | None = None
+    filing_indicator: str | None = None
+    format: str | None = None  # input format the claim was read from (what it can carry)
+    use: str | None = None  # "claim" (default), "preauthorization", "predetermination"
 
     @property
     def key(self) -> str:
