@@ -106,13 +106,14 @@ def test_relations_graphml_reads_in_networkx(runner: CliRunner, tmp_path: Path) 
     expected = graph_relationships()
     assert g.number_of_edges() == len(expected)
     node = g.nodes["hcpcs:E0745"]
-    assert node["code"] == "E0745"
+    assert node["label"] == node["code"] == "E0745"  # viewers show `label`: the code
     assert node["scheme"] == "hcpcs"
-    assert node["label"] == label(HCPCS + "E0745")
+    assert node["descriptor"] == label(HCPCS + "E0745")
     assert node["iri"] == HCPCS + "E0745"
     edges = g.get_edge_data("hcpcs:E0745", "hcpcs:E0744")
     edges = edges.values() if g.is_multigraph() else [edges]
     (edge,) = [e for e in edges if e["relation"] == label(CG + "confusableWith")]
+    assert edge["label"] == edge["relation"]
     assert "scoliosis" in edge["reason"]
     assert "article-000-e2120" in edge["source"].split()
     triples = {

@@ -176,6 +176,6 @@ def test_target_folder_that_cannot_take_files_is_one_line(
     folder_target.mkdir()
     one_line_error(
         run(runner, "export", "rules", "-f", "csv", "-o", str(folder_target), "--force"),
-        "cannot replace",
+        "not a regular file",
     )
     assert folder_target.is_dir() and leftovers(tmp_path) == []

@@ -106,6 +106,7 @@ class CG(DefinedNamespace):
     billable: URIRef
     billableUntil: URIRef
     bodySite: URIRef
+    carc: URIRef
     claimId: URIRef
     codeCount: URIRef
     commonDenialReason: URIRef
@@ -128,10 +129,13 @@ class CG(DefinedNamespace):
     failed: URIRef
     fhirSystem: URIRef
     fileName: URIRef
+    findingKey: URIRef
+    fix: URIRef
     forLine: URIRef
     forbidsModifier: URIRef
     fullCodeSetLoaded: URIRef
     functionalGoals: URIRef
+    groupCode: URIRef
     hasDiagnosis: URIRef
     hasDocument: URIRef
     hasLine: URIRef
@@ -162,6 +166,7 @@ class CG(DefinedNamespace):
     pricingIndicator: URIRef
     primaryDiagnosis: URIRef
     procedureCode: URIRef
+    rarc: URIRef
     reason: URIRef
     redFlagDiagnosis: URIRef
     relatedCode: URIRef
