@@ -278,3 +278,20 @@ def test_stdout_is_the_default(runner: CliRunner, tmp_path: Path) -> None:
     assert code == 0
     assert len(Graph().parse(data=out, format="nt")) > 0
     assert list(tmp_path.iterdir()) == []
+
+
+def test_relations_graphml_for_yed_reads_in_networkx(runner: CliRunner, tmp_path: Path) -> None:
+    nx = pytest.importorskip("networkx")
+    target = tmp_path / "relations.graphml"
+    code, _, err = run(runner, "relations", "-o", str(target), "--yed")
+    assert code == 0, err
+    text = target.read_text(encoding="utf-8")
+    assert 'yfiles.type="nodegraphics"' in text and 'yfiles.type="edgegraphics"' in text
+    assert "<y:NodeLabel>E0745</y:NodeLabel>" in text
+    g = nx.read_graphml(target)
+    assert g.nodes["hcpcs:E0745"]["label"] == "E0745"
+    assert g.nodes["hcpcs:E0745"]["descriptor"] == label(HCPCS + "E0745")
+    assert g.number_of_edges() == len(graph_relationships())
+    assert all(d["label"] == d["relation"] for _, _, d in g.edges(data=True))
+    code, _, err = run(runner, "relations", "-f", "csv", "--yed")
+    assert code == 2 and "graphml" in err

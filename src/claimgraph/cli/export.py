@@ -61,8 +61,7 @@ def export(
     if yed and chosen is not Format.graphml:
         raise ClaimgraphError("--yed goes with the graphml format")
     with output_to(output, force) as out:
-        options = {k: v for k, v in (("bom", bom), ("yed", yed)) if v}
-        count = write_export(what, chosen, out, **options)
+        count = write_export(what, chosen, out, bom=bom, yed=yed)
     if output != "-" and not quiet:
         err(f"wrote {count} {_unit(what, chosen)} to {output} ({chosen.value})")
 

@@ -14,6 +14,7 @@ from .common import (
     BomOpt,
     ForceOpt,
     OutputOpt,
+    QuietOpt,
     err,
     format_option,
     output_to,
@@ -83,6 +84,7 @@ def query(
     output: OutputOpt = "-",
     force: ForceOpt = False,
     bom: BomOpt = False,
+    quiet: QuietOpt = False,
     endpoint: Annotated[
         str | None,
         typer.Option(
@@ -131,11 +133,16 @@ def query(
             e.path = name if name.endswith(".rq") else str(named.path)
         raise
     with output_to(output, force) as out:
-        print_result(result, chosen, out, bom=bom)
+        print_result(result, chosen, out, bom=bom, quiet=quiet)
 
 
 def print_result(
-    result: Any, fmt: str | None, out: IO[str] | None = None, *, bom: bool = False
+    result: Any,
+    fmt: str | None,
+    out: IO[str] | None = None,
+    *,
+    bom: bool = False,
+    quiet: bool = False,
 ) -> None:
     """A query's answer: rows as `fmt` (default table), a graph as Turtle (or nt, jsonld)."""
     from ..query import QueryResult, compact
@@ -172,5 +179,5 @@ def print_result(
         show = compact if rows_fmt == "table" else (lambda t: "" if t is None else str(t))
         print_rows(result.columns, [[show(v) for v in row] for row in result.rows], rows_fmt,
                    out=stream, bom=bom)  # fmt: skip
-        if not result.rows:
+        if not result.rows and not quiet:
             err("no rows")
