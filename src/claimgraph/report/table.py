@@ -1,22 +1,21 @@
 """The report for people: findings grouped by claim and line, then the summary.
 
-Rendered with rich to the terminal's width (words are never broken), with colour only on a
-terminal (claimgraph.console). Each finding shows its severity, rule and rule name, message,
-fix, sources, and the rest of its context; the summary counts by severity, rule, payer and file
-and states what the profile, the baseline and the waivers did.
+Wrapped to the terminal's width (else $COLUMNS, else 100) without breaking words, with colour
+only on a terminal and never with NO_COLOR (claimgraph.console decides). Each finding shows its
+severity, rule and rule name, message, fix, sources, and the rest of its context; the summary
+counts by severity, rule, payer and file and states what the profile, the baseline and the
+waivers did.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
 from ..findings import SEVERITIES, Finding, SourceRef
 from .records import NO_PAYER, plural, severity_counts_text, summary
 
 if TYPE_CHECKING:
-    from rich.text import Text
-
     from ..validate import ValidationResult
 
 STYLES = {"violation": "bold red", "warning": "yellow", "info": "cyan"}
@@ -61,25 +60,37 @@ def finding_rows(f: Finding) -> list[tuple[str, str]]:
     return rows
 
 
-def _headline(f: Finding) -> Text:
-    from rich.text import Text
+class _Paint:
+    """ANSI styles when colour is on (a terminal without NO_COLOR), nothing otherwise."""
 
-    t = Text()
-    t.append(f"{f.severity.upper():<9} ", style=STYLES.get(f.severity, ""))
-    t.append(f.rule, style="bold")
-    return t
+    CODES = {"bold red": "1;31", "yellow": "33", "cyan": "36", "bold": "1", "dim": "2"}
+
+    def __init__(self, on: bool):
+        self.on = on
+
+    def __call__(self, text: str, style: str) -> str:
+        code = self.CODES.get(style)
+        return f"\x1b[{code}m{text}\x1b[0m" if self.on and code and text else text
 
 
-def _claim_head(f: Finding) -> Text:
-    from rich.text import Text
+def _wrap(text: str, width: int, first: str, rest: str) -> list[str]:
+    """Word-wrapped lines: words stay whole (only a word longer than a line is cut)."""
+    import textwrap
 
-    t = Text()
-    t.append(f"Claim {f.claim}" if f.claim is not None else "The input", style="bold")
+    return textwrap.wrap(
+        text,
+        width=max(width, len(first) + 10),
+        initial_indent=first,
+        subsequent_indent=rest,
+        break_on_hyphens=False,
+    ) or [first.rstrip()]
+
+
+def _claim_head(f: Finding, paint: _Paint) -> str:
+    head = paint(f"Claim {f.claim}" if f.claim is not None else "The input", "bold")
     where = ", ".join(x for x in (f.file, f.position) if x)
     extra = "  ".join(x for x in (f"payer {f.payer}" if f.payer else "", where) if x)
-    if extra:
-        t.append("  " + extra, style="dim")
-    return t
+    return head + (paint("  " + extra, "dim") if extra else "")
 
 
 def _line_head(f: Finding) -> str:
@@ -88,35 +99,43 @@ def _line_head(f: Finding) -> str:
     return "  " + "  ".join(p for p in parts if p)
 
 
-def _finding_block(f: Finding) -> list[Any]:
-    """The renderables of one finding: its headline, then its rows under a hanging indent."""
-    from rich.padding import Padding
-    from rich.text import Text
-
+def _finding_lines(f: Finding, width: int, paint: _Paint) -> list[str]:
+    """The headline (severity, rule, rule name), then each row under a hanging indent."""
     rows = finding_rows(f)
-    head = Text(" " * 4)
-    head.append_text(_headline(f))
-    head.append(" " * max(1, HEAD + 5 - head.cell_len))
-    head.append(f.rule_name or rows.pop(0)[1], style="bold" if f.rule_name else "")
-    out: list[Any] = [head]
+    indent = " " * (HEAD + 5)
+    lead = f"    {f.severity.upper():<9} {f.rule}"
+    lead = lead + " " * max(1, len(indent) - len(lead))
+    title = f.rule_name or rows.pop(0)[1]
+    first = _wrap(title, width, lead, indent)
+    styled_lead = (
+        "    "
+        + paint(f"{f.severity.upper():<9}", STYLES.get(f.severity, ""))
+        + " "
+        + paint(f.rule, "bold")
+        + lead[4 + 10 + len(f.rule) :]
+    )
+    out = [styled_lead + paint(first[0][len(lead) :], "bold" if f.rule_name else "")]
+    out.extend(first[1:])
     for label, text in rows:
-        body = Text()
-        if label:
-            body.append(f"{label}: ", style="dim")
-        body.append(text)
-        out.append(Padding(body, (0, 0, 0, HEAD + 5), expand=False))
+        prefix = f"{label}: " if label else ""
+        lines = _wrap(prefix + text, width, indent, indent)
+        if prefix:
+            lines[0] = (
+                indent + paint(prefix.rstrip(), "dim") + " " + lines[0][len(indent + prefix) :]
+            )
+        out.extend(lines)
     return out
 
 
 def write_table(result: ValidationResult, out: IO[str], width: int | None = None) -> None:
     """Findings grouped by claim and line, the waived findings, then the summary."""
-    from ..console import printing
+    import os
 
-    with printing(out, width) as console:
-        _render(result, console)
+    from ..console import is_terminal, width_for
 
-
-def _render(result: ValidationResult, console: Any) -> None:
+    w = width or width_for(out)
+    paint = _Paint(is_terminal(out) and not os.environ.get("NO_COLOR"))
+    lines: list[str] = []
     start = object()
     current_claim: object = start
     current_line: object = object()
@@ -124,28 +143,28 @@ def _render(result: ValidationResult, console: Any) -> None:
         claim_id = (f.file, f.uid or f.claim)
         if claim_id != current_claim:
             if current_claim is not start:
-                console.print()
-            console.print(_claim_head(f))
+                lines.append("")
+            lines.append(_claim_head(f, paint))
             current_claim, current_line = claim_id, object()
         if f.line != current_line:
-            console.print(_line_head(f))
+            lines.append(_line_head(f))
             current_line = f.line
-        for part in _finding_block(f):
-            console.print(part)
+        lines.extend(_finding_lines(f, w, paint))
     if result.waived:
-        console.print()
-        console.print(f"Waived ({len(result.waived)}):", style="bold")
+        lines += ["", paint(f"Waived ({len(result.waived)}):", "bold")]
         for item in result.waived:
             f, wv = item.finding, item.waiver
             where = "claim" if f.line is None else f"line {f.line}"
-            console.print(
-                f"  {f.severity:<9} {f.rule:<11} claim {f.claim} {where}: {wv.reason} "
+            text = (
+                f"{f.severity} {f.rule} claim {f.claim} {where}: {wv.reason} "
                 f"({wv.who}, until {wv.expires.isoformat()}; key {f.key})"
             )
+            lines.extend(_wrap(text, w, "  ", "    "))
     if result.findings or result.waived:
-        console.print()
+        lines.append("")
     for line in summary_lines(result):
-        console.print(line)
+        lines.extend(_wrap(line, w, "", "  ") if not line.startswith("  ") else [line])
+    out.write("\n".join(lines) + "\n")
 
 
 def summary_lines(result: ValidationResult) -> list[str]:

@@ -29,17 +29,21 @@ def _openpyxl() -> Any:
 
 
 def _cells(ws: Any, values: Sequence[Any], bold: bool = False) -> list[Any]:
+    """A row for a write-only sheet: plain values, except text openpyxl would take for a
+    formula (it starts with '='), which becomes a cell typed as text."""
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
-    out = []
+    out: list[Any] = []
     for v in values:
-        cell = WriteOnlyCell(ws, value="" if v is None else v)
-        if isinstance(v, str):
+        if bold or (isinstance(v, str) and v.startswith("=")):
+            cell = WriteOnlyCell(ws, value=v)
             cell.data_type = "s"  # "=1+1" stays text: never a formula
-        if bold:
-            cell.font = Font(bold=True)
-        out.append(cell)
+            if bold:
+                cell.font = Font(bold=True)
+            out.append(cell)
+        else:
+            out.append("" if v is None else v)
     return out
 
 
