@@ -107,6 +107,7 @@ class CG(DefinedNamespace):
     billableUntil: URIRef
     bodySite: URIRef
     billingProvider: URIRef
+    carc: URIRef
     claimId: URIRef
     codeCount: URIRef
     commonDenialReason: URIRef
@@ -129,10 +130,13 @@ class CG(DefinedNamespace):
     failed: URIRef
     fhirSystem: URIRef
     fileName: URIRef
+    findingKey: URIRef
+    fix: URIRef
     forLine: URIRef
     forbidsModifier: URIRef
     fullCodeSetLoaded: URIRef
     functionalGoals: URIRef
+    groupCode: URIRef
     hasDiagnosis: URIRef
     hasDocument: URIRef
     hasLine: URIRef
@@ -163,6 +167,7 @@ class CG(DefinedNamespace):
     pricingIndicator: URIRef
     primaryDiagnosis: URIRef
     procedureCode: URIRef
+    rarc: URIRef
     reason: URIRef
     redFlagDiagnosis: URIRef
     relatedCode: URIRef

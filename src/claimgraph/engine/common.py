@@ -285,13 +285,23 @@ class ClaimContext:
         )  # fmt: skip
 
 
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def _iso(value: object) -> str | None:
+    return value if isinstance(value, str) and _ISO_DATE.match(value) else None
+
+
 def claim_context(claim: ClaimData) -> ClaimContext:
     codes = tuple(
         ln.code.strip().upper() if isinstance(ln.code, str) and ln.code.strip() else None
         for ln in claim.lines
     )
-    dates = tuple(str(ln.service_date) if ln.service_date else None for ln in claim.lines)
+    # only values that cannot hold patient data: ISO dates, claimgraph payer ids
+    dates = tuple(_iso(ln.service_date) for ln in claim.lines)
     payer = claim.payer.strip().lower() if isinstance(claim.payer, str) and claim.payer else None
+    if payer not in payer_categories():
+        payer = None
     return ClaimContext(
         claim.uid or claim.key, claim.key, claim.source, claim.position, payer, codes, dates
     )
