@@ -210,51 +210,65 @@ def commit(
     the graphs are added to the copy and the pointer switches to it. On any failure the new
     database and files are removed and the store is as it was. Returns (store folder, the
     graph IRIs that replaced an earlier import). Table files no graph names are removed."""
+    created = not store_path(path).exists()
+    root = _open_root(path)
+    had_tables = (root / TABLES).is_dir()
+    try:
+        with _writer_lock(root):
+            return _commit(root, stage, had_tables)
+    except BaseException:
+        if created:  # a failed first import leaves no store behind
+            shutil.rmtree(root, ignore_errors=True)
+        raise
+
+
+def _commit(root: Path, stage: Callable[[Path], Staged], had_tables: bool) -> tuple[Path, set[str]]:
     import pyoxigraph as ox
 
-    root = _open_root(path)
-    with _writer_lock(root):
-        old = _current_db(root)
-        new = root / f"db-{uuid.uuid4().hex[:16]}"
-        staged = Staged({})
-        try:
-            staged = stage(root)
-            graphs = {ox.NamedNode(iri) for iri in staged.graphs}
-            previous = ox.Store.read_only(str(old)) if old is not None else None
-            replaced = {
-                g.value for g in graphs if previous is not None and previous.contains_named_graph(g)
-            }
-            if previous is not None and not replaced:
-                previous.backup(str(new))  # a checkpoint: hard links, instant
-            store = ox.Store(str(new))
-            if previous is not None and replaced:  # copy the other releases (deleting is slow)
-                for other in previous.named_graphs():
-                    if other not in graphs:
-                        text = previous.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=other)
-                        store.bulk_load(text, format=ox.RdfFormat.N_TRIPLES, to_graph=other)
-            del previous
-            for data in staged.graphs.values():
-                store.bulk_load(data, format=ox.RdfFormat.N_QUADS)
-            store.flush()
-            table_file = ox.NamedNode(str(CG.tableFile))
-            keep = {
-                str(getattr(q.object, "value", ""))
-                for q in store.quads_for_pattern(None, table_file, None)
-            }
-            del store
-            _write_pointer(root, new.name)
-        except BaseException:
-            shutil.rmtree(new, ignore_errors=True)
-            for f in staged.files:
-                f.unlink(missing_ok=True)
-            raise
-        for stale in root.glob("db-*"):  # the old database, and any left by a crash
-            if stale != new:
-                _forget(stale)
-                shutil.rmtree(stale, ignore_errors=True)
-        for f in (root / TABLES).glob("*") if (root / TABLES).is_dir() else ():
-            if f.name not in keep:  # a replaced release's file, or one left by a crash
-                f.unlink(missing_ok=True)
+    old = _current_db(root)
+    new = root / f"db-{uuid.uuid4().hex[:16]}"
+    staged = Staged({})
+    try:
+        staged = stage(root)
+        graphs = {ox.NamedNode(iri) for iri in staged.graphs}
+        previous = ox.Store.read_only(str(old)) if old is not None else None
+        replaced = {
+            g.value for g in graphs if previous is not None and previous.contains_named_graph(g)
+        }
+        if previous is not None and not replaced:
+            previous.backup(str(new))  # a checkpoint: hard links, instant
+        store = ox.Store(str(new))
+        if previous is not None and replaced:  # copy the other releases (deleting is slow)
+            for other in previous.named_graphs():
+                if other not in graphs:
+                    text = previous.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=other)
+                    store.bulk_load(text, format=ox.RdfFormat.N_TRIPLES, to_graph=other)
+        del previous
+        for data in staged.graphs.values():
+            store.bulk_load(data, format=ox.RdfFormat.N_QUADS)
+        store.flush()
+        table_file = ox.NamedNode(str(CG.tableFile))
+        keep = {
+            str(getattr(q.object, "value", ""))
+            for q in store.quads_for_pattern(None, table_file, None)
+        }
+        del store
+        _write_pointer(root, new.name)
+    except BaseException:
+        shutil.rmtree(new, ignore_errors=True)
+        for f in staged.files:
+            f.unlink(missing_ok=True)
+        if not had_tables:
+            with contextlib.suppress(OSError):
+                (root / TABLES).rmdir()
+        raise
+    for stale in root.glob("db-*"):  # the old database, and any left by a crash
+        if stale != new:
+            _forget(stale)
+            shutil.rmtree(stale, ignore_errors=True)
+    for f in (root / TABLES).glob("*") if (root / TABLES).is_dir() else ():
+        if f.name not in keep:  # a replaced release's file, or one left by a crash
+            f.unlink(missing_ok=True)
     return root, replaced
 
 

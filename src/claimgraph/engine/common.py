@@ -61,6 +61,16 @@ def _codestore_facts(procedure_codes: set[URIRef], modifiers: set[URIRef]) -> li
     return list(codestore.facts_for(procedure_codes, modifiers))
 
 
+def table_facts(procedure_codes: set[URIRef], modifiers: set[URIRef]) -> list[Triple]:
+    """Facts from the imported CMS tables (NCCI PTP/MUE/AOC, DMEPOS) for a whole batch.
+
+    Not per code: a PTP edit is found only when both of its codes are in the set, so a caller
+    that memoises facts per code must call this once per batch with all the batch's codes."""
+    from .. import tablestore
+
+    return list(tablestore.facts_for(procedure_codes, modifiers))
+
+
 def _local(iri: URIRef, namespace: str) -> str | None:
     s = str(iri)
     return unquote(s[len(namespace) :]) if s.startswith(namespace) else None
@@ -71,7 +81,8 @@ def enrichment(claims_graph: Graph) -> list[Triple]:
 
     Procedure codes get `skos:inScheme` from their IRI (code/hcpcs/ -> scheme:hcpcs); modifiers
     their modifier scheme; diagnoses found in the ICD-10-CM index `a cg:ICD10CMCode` and
-    `cg:billable`; plus whatever the imported code sets know. Unknown codes get nothing.
+    `cg:billable`; plus whatever the imported code sets know and the imported CMS tables say
+    about these codes (`table_facts`). Unknown codes get nothing.
     """
     from .. import icd
 
@@ -98,6 +109,7 @@ def enrichment(claims_graph: Graph) -> list[Triple]:
             out.append((dx, RDF.type, CG.ICD10CMCode))
             out.append((dx, CG.billable, Literal(found[0])))
     out.extend(_codestore_facts(procedures, modifiers))
+    out.extend(table_facts(procedures, modifiers))
     return out
 
 
@@ -368,6 +380,7 @@ __all__ = [
     "Rulebook",
     "ShapeEntry",
     "enrichment",
+    "table_facts",
     "finalize",
     "focus_position",
     "line_codes",
