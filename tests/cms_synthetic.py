@@ -71,7 +71,7 @@ def code_pool(count: int, seed: int = 7) -> list[str]:
     """`count` made-up 5-character codes, CPT-like and HCPCS-like."""
     rng = random.Random(seed)
     numbers = rng.sample(range(10000, 99999), count - count // 10)
-    letters = [f"{rng.choice('GJ')}{n:04d}" for n in rng.sample(range(1000), count // 10)]
+    letters = [f"{rng.choice('GJ')}{n:04d}" for n in rng.sample(range(10000), count // 10)]
     return sorted({f"{n:05d}" for n in numbers} | set(letters))
 
 

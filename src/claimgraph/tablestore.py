@@ -10,10 +10,11 @@ the rows about the codes a batch uses into triples of the ontology/cms-tables.tt
 
 Imports go through `codestore.commit` (atomic; history kept; the same release imported again
 replaces it). Row layouts in the SQLite files:
-    ptp(col1 INTEGER PRIMARY KEY, col2s BLOB, attrs BLOB)   one row per column-1 code: its
-        column-2 codes (sorted int32 array; codes as base-36 integers) and, in the same order,
-        '<iiBH' records (effective CCYYMMDD, deletion CCYYMMDD or 0, modifier indicator,
-        rationale id)
+    ptp(col1 INTEGER PRIMARY KEY, col2s BLOB)   one row per column-1 code: its column-2 codes
+        (sorted little-endian int32 array; codes as base-36 integers)
+    ptp_attrs(col1 INTEGER PRIMARY KEY, attrs BLOB)   in the same order, '<iiBH' records
+        (effective CCYYMMDD, deletion CCYYMMDD or 0, modifier indicator, rationale id); read
+        with incremental blob I/O, only at the matches
     mue(code, value, mai, rationale)    aoc(addon, primary_code, type, addon_del, primary_del,
     eff, del)    dmepos(code, category, modifiers, unmodified)    rationale(id, text)
 """
@@ -175,9 +176,8 @@ def _build_ptp(rel: TableRelease, con: sqlite3.Connection) -> dict[str, int]:
     stage.executemany("INSERT INTO s VALUES (?, ?, ?, ?, ?, ?, ?, ?)", staged())
     if len(texts.ids) > 65535:
         raise InputError("more than 65,535 distinct PTP rationales", path=sources[0])
-    con.execute(
-        "CREATE TABLE ptp (col1 INTEGER PRIMARY KEY, col2s BLOB NOT NULL, attrs BLOB NOT NULL)"
-    )
+    con.execute("CREATE TABLE ptp (col1 INTEGER PRIMARY KEY, col2s BLOB NOT NULL)")
+    con.execute("CREATE TABLE ptp_attrs (col1 INTEGER PRIMARY KEY, attrs BLOB NOT NULL)")
     counts = {"rows": 0, "deleted": 0, "codes": 0}
 
     def packed() -> Iterable[tuple[int, bytes, bytes]]:
@@ -207,7 +207,9 @@ def _build_ptp(rel: TableRelease, con: sqlite3.Connection) -> dict[str, int]:
         if cur_c1 is not None:
             yield cur_c1, _int32_bytes(col2s), bytes(attrs)
 
-    con.executemany("INSERT INTO ptp VALUES (?, ?, ?)", packed())
+    for c1, col2s, attrs in packed():
+        con.execute("INSERT INTO ptp VALUES (?, ?)", (c1, col2s))
+        con.execute("INSERT INTO ptp_attrs VALUES (?, ?)", (c1, attrs))
     stage.close()
     texts.save(con)
     return counts
@@ -476,19 +478,35 @@ class _Terms:
         return term
 
 
-def _notations(procedure_codes: Iterable[URIRef]) -> dict[str, URIRef]:
-    """Notation -> IRI of each procedure code IRI (code/cpt/, code/hcpcs/, code/unknown/)."""
+_notation_of: dict[str, str | None] = {}  # procedure code IRI -> its table notation
+
+
+def _notation(iri: Any) -> str | None:
+    """The 5-character notation of a procedure code IRI (code/cpt/, code/hcpcs/, code/unknown/),
+    None for anything else; memoised (a run uses a few thousand codes)."""
+    s = str(iri)  # a plain str key: rdflib's URIRef.__eq__ is slow
+    known = _notation_of.get(s, "")
+    if known != "":
+        return known
     base = str(CODE)
+    found = None
+    if s.startswith(base):
+        system, _, local = s[len(base) :].partition("/")
+        notation = unquote(local).upper()
+        if system not in ("icd10cm", "icd9cm") and len(notation) == 5 and notation.isalnum():
+            found = notation if notation.isascii() else None
+    if len(_notation_of) > 500_000:
+        _notation_of.clear()
+    _notation_of[s] = found
+    return found
+
+
+def _notations(procedure_codes: Iterable[URIRef]) -> dict[str, URIRef]:
+    """Notation -> IRI of each procedure code IRI a table can hold."""
     out: dict[str, URIRef] = {}
     for iri in procedure_codes:
-        s = str(iri)
-        if not s.startswith(base):
-            continue
-        system, _, local = s[len(base) :].partition("/")
-        if system in ("icd10cm", "icd9cm") or not local:
-            continue
-        notation = unquote(local).upper()
-        if len(notation) == 5 and notation.isalnum() and notation.isascii():
+        notation = _notation(iri)
+        if notation is not None:
             out[notation] = iri
     return out
 
@@ -497,6 +515,8 @@ def facts_for(
     procedure_codes: Iterable[URIRef],
     modifiers: Iterable[URIRef] = (),
     path: str | Path | None = None,
+    *,
+    together: Iterable[Iterable[URIRef]] | None = None,
 ) -> list[tuple[Any, Any, Any]]:
     """The CMS table facts for a batch of claims that uses `procedure_codes` (rdflib triples);
     [] when no table is imported. For every imported table release: its description (the
@@ -509,6 +529,11 @@ def facts_for(
     - AOC: a cg:AddOnCodeListing for each add-on code, and a cg:AddOnCodeEdit for each of its
       primary codes that occurs;
     - DMEPOS: a cg:DMEPOSPricing for each code and payment category.
+
+    `together` (optional): the sets of codes billed together, e.g. each patient's codes. Given
+    it, a PTP edit or add-on/primary pair is returned only when both codes are in one set;
+    without it the whole batch is one set. Either way a pair the rule needs (one patient) is
+    never missed; `together` only leaves out pairs of codes that different patients billed.
 
     `modifiers` is accepted for symmetry with codestore.facts_for; no table is keyed by them.
     """
@@ -526,6 +551,14 @@ def facts_for(
 
     terms = _Terms()
     codes = _notations(procedure_codes)
+    partners: dict[str, set[str]] | None = None
+    if together is not None:
+        partners = {n: set() for n in codes}
+        notation_of = {iri: n for n, iri in codes.items()}
+        for group in together:
+            members = {notation_of[i] for i in group if i in notation_of}
+            for n in members:
+                partners[n] |= members
     out: list[tuple[Any, Any, Any]] = []
     for info in infos:
         rel = URIRef(info.iri)
@@ -539,7 +572,7 @@ def facts_for(
             out.append((rel, CG.careSetting, SETTING_IRIS[info.setting]))
         if codes:
             con = _connect(root / codestore.TABLES / info.table_file)
-            _FACTS[info.kind](info, rel, con, codes, terms, out)
+            _FACTS[info.kind](info, rel, con, codes, terms, out, partners)
     return out
 
 
@@ -570,48 +603,99 @@ def _entry(info: TableInfo, *parts: Any) -> Any:
 
 def _ptp_facts(
     info: TableInfo, rel: Any, con: sqlite3.Connection, codes: dict[str, Any], terms: _Terms,
-    out: list[Any],
+    out: list[Any], partners: dict[str, set[str]] | None,
 ) -> None:  # fmt: skip
-    from rdflib import RDF
+    from rdflib import RDF, URIRef
 
-    by_int = {_code_int(n): n for n in codes}
-    wanted = set(by_int)
+    value = {n: int(n, 36) for n in codes}
+    by_int = {v: n for n, v in value.items()}
+    every = set(by_int)
+    allowed: dict[int, set[int]] | None = None
+    if partners is not None:  # column 1 -> the codes billed with it
+        allowed = {}
+        for notation, ps in partners.items():
+            if len(ps) > 1:
+                allowed[value[notation]] = {value[p] for p in ps if p != notation}
     setting = SETTING_IRIS[info.setting] if info.setting else None
     rationale = _rationales(con, terms)
-    unpack = _ATTRS.unpack_from
-    size = _ATTRS.size
-    for chunk in _chunks(sorted(wanted)):
-        sql = f"SELECT col1, col2s, attrs FROM ptp WHERE col1 IN ({_in(len(chunk))})"
-        for c1, col2s, attrs in con.execute(sql, chunk):
-            arr = array("i")
-            arr.frombytes(col2s)
+    unpack, size = _ATTRS.unpack, _ATTRS.size
+    date, lit, add = terms.date, terms.lit, out.append
+    a_type, p_col1, p_col2, p_eff = RDF.type, CG.column1Code, CG.column2Code, CG.effectiveFrom
+    p_del, p_mi, p_rat, p_set = (
+        CG.deletionDate,
+        CG.modifierIndicator,
+        CG.editRationale,
+        CG.careSetting,
+    )
+    p_src, c_edit = DCT.source, CG.PTPEdit
+    base = f"{ENTRY}{info.release}/"
+    rows = _col2_rows(con, sorted(every if allowed is None else allowed))
+    for c1, arr in rows:
+        wanted = every if allowed is None else allowed[c1]
+        n = len(arr)
+        if n > 8 * len(wanted):  # a long row: look each wanted code up in it
+            found = [c for c in wanted if (k := bisect_left(arr, c)) < n and arr[k] == c]
+        else:
+            found = list(wanted.intersection(arr))
+        if not found:
+            continue
+        col1 = by_int[c1]
+        iri1 = codes[col1]
+        blob = con.blobopen("ptp_attrs", "attrs", c1, readonly=True)
+        for c2 in found:
+            col2 = by_int[c2]
+            iri2 = codes[col2]
+            i = bisect_left(arr, c2)
+            while i < n and arr[i] == c2:
+                blob.seek(i * size)
+                eff, deleted, mi, rat = unpack(blob.read(size))
+                e = URIRef(f"{base}{col1}/{col2}/{eff}")
+                add((e, a_type, c_edit))
+                add((e, p_col1, iri1))
+                add((e, p_col2, iri2))
+                add((e, p_eff, date(eff)))
+                if deleted:
+                    add((e, p_del, date(deleted)))
+                add((e, p_mi, lit(mi)))
+                if rat in rationale:
+                    add((e, p_rat, rationale[rat]))
+                if setting is not None:
+                    add((e, p_set, setting))
+                add((e, p_src, rel))
+                i += 1
+        blob.close()
+
+
+_col2s: dict[int, dict[int, Any]] = {}  # id(connection) -> column 1 -> its column-2 codes
+
+
+def _col2_rows(con: sqlite3.Connection, keys: list[int]) -> list[tuple[int, Any]]:
+    """(column 1, sorted int32 sequence of its column-2 codes) for each key in the table.
+
+    Kept in memory once read (4 bytes an edit: 8 MB for a 2-million-edit table), so the
+    common codes that every batch uses are read from the file once per process."""
+    known = _col2s.setdefault(id(con), {})
+    missing = [k for k in keys if k not in known]
+    for chunk in _chunks(missing):
+        for k in chunk:
+            known[k] = None  # not a column-1 code (unless the query finds it)
+        sql = f"SELECT col1, col2s FROM ptp WHERE col1 IN ({_in(len(chunk))})"
+        for c1, col2s in con.execute(sql, chunk):
             if _SWAP:
+                arr: Any = array("i")
+                arr.frombytes(col2s)
                 arr.byteswap()
-            for c2 in wanted.intersection(arr):
-                i = bisect_left(arr, c2)
-                while i < len(arr) and arr[i] == c2:
-                    eff, deleted, mi, rat = unpack(attrs, i * size)
-                    col1, col2 = by_int[c1], by_int[c2]
-                    e = _entry(info, col1, col2, eff)
-                    out.append((e, RDF.type, CG.PTPEdit))
-                    out.append((e, CG.column1Code, codes[col1]))
-                    out.append((e, CG.column2Code, codes[col2]))
-                    out.append((e, CG.effectiveFrom, terms.date(eff)))
-                    if deleted:
-                        out.append((e, CG.deletionDate, terms.date(deleted)))
-                    out.append((e, CG.modifierIndicator, terms.lit(mi)))
-                    if rat in rationale:
-                        out.append((e, CG.editRationale, rationale[rat]))
-                    if setting is not None:
-                        out.append((e, CG.careSetting, setting))
-                    out.append((e, DCT.source, rel))
-                    i += 1
+            else:
+                arr = memoryview(col2s).cast("i")
+            known[c1] = arr
+    return [(k, known[k]) for k in keys if known[k] is not None]
 
 
 def _mue_facts(
     info: TableInfo, rel: Any, con: sqlite3.Connection, codes: dict[str, Any], terms: _Terms,
-    out: list[Any],
+    out: list[Any], partners: dict[str, set[str]] | None,
 ) -> None:  # fmt: skip
+    del partners  # keyed by one code
     from rdflib import RDF
 
     setting = SETTING_IRIS[info.setting] if info.setting else None
@@ -633,7 +717,7 @@ def _mue_facts(
 
 def _aoc_facts(
     info: TableInfo, rel: Any, con: sqlite3.Connection, codes: dict[str, Any], terms: _Terms,
-    out: list[Any],
+    out: list[Any], partners: dict[str, set[str]] | None,
 ) -> None:  # fmt: skip
     from rdflib import RDF
 
@@ -647,7 +731,7 @@ def _aoc_facts(
             primaries, kinds = listings.setdefault(addon, (set(), set()))
             primaries.add(primary)
             kinds.add(kind)
-            if primary not in codes:
+            if primary not in codes or (partners is not None and primary not in partners[addon]):
                 continue
             e = _entry(info, addon, primary, eff)
             out.append((e, RDF.type, CG.AddOnCodeEdit))
@@ -675,8 +759,9 @@ def _aoc_facts(
 
 def _dmepos_facts(
     info: TableInfo, rel: Any, con: sqlite3.Connection, codes: dict[str, Any], terms: _Terms,
-    out: list[Any],
+    out: list[Any], partners: dict[str, set[str]] | None,
 ) -> None:  # fmt: skip
+    del partners  # keyed by one code
     from rdflib import RDF, URIRef
 
     for chunk in _chunks(sorted(codes)):

@@ -61,14 +61,30 @@ def _codestore_facts(procedure_codes: set[URIRef], modifiers: set[URIRef]) -> li
     return list(codestore.facts_for(procedure_codes, modifiers))
 
 
-def table_facts(procedure_codes: set[URIRef], modifiers: set[URIRef]) -> list[Triple]:
+def table_facts(
+    procedure_codes: set[URIRef],
+    modifiers: set[URIRef],
+    together: Iterable[set[URIRef]] | None = None,
+) -> list[Triple]:
     """Facts from the imported CMS tables (NCCI PTP/MUE/AOC, DMEPOS) for a whole batch.
 
-    Not per code: a PTP edit is found only when both of its codes are in the set, so a caller
-    that memoises facts per code must call this once per batch with all the batch's codes."""
+    Not per code: a PTP edit is found only when both of its codes are in the batch (in one of
+    the `together` sets, e.g. one patient's codes, when given), so a caller that memoises facts
+    per code must call this once per batch with all the batch's codes."""
     from .. import tablestore
 
-    return list(tablestore.facts_for(procedure_codes, modifiers))
+    return list(tablestore.facts_for(procedure_codes, modifiers, together=together))
+
+
+def billed_together(claims_graph: Graph) -> list[set[URIRef]]:
+    """The procedure codes of each patient (of each claim without a patient) in the graph."""
+    groups: dict[Node, set[URIRef]] = defaultdict(set)
+    for claim, line in claims_graph.subject_objects(CG.hasLine):
+        key = claims_graph.value(claim, CG.patientId) or claim
+        for code in claims_graph.objects(line, CG.procedureCode):
+            if isinstance(code, URIRef):
+                groups[key].add(code)
+    return list(groups.values())
 
 
 def _local(iri: URIRef, namespace: str) -> str | None:
@@ -109,7 +125,7 @@ def enrichment(claims_graph: Graph) -> list[Triple]:
             out.append((dx, RDF.type, CG.ICD10CMCode))
             out.append((dx, CG.billable, Literal(found[0])))
     out.extend(_codestore_facts(procedures, modifiers))
-    out.extend(table_facts(procedures, modifiers))
+    out.extend(table_facts(procedures, modifiers, billed_together(claims_graph) or None))
     return out
 
 
@@ -381,6 +397,7 @@ __all__ = [
     "ShapeEntry",
     "enrichment",
     "table_facts",
+    "billed_together",
     "finalize",
     "focus_position",
     "line_codes",
