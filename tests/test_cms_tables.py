@@ -350,6 +350,19 @@ def test_ptp_defect_leaves_the_store_as_it_was(runner, ncci_store: Path, tmp_pat
     assert tree_digest(ncci_store) == before  # the rows of part 1 were read: nothing stays
 
 
+def test_ptp_header_in_two_lines_and_empty_table(runner, store: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    second = "\t\tprior to 1996\tDate\tDate\tnot applicable\tRationale\r\n"
+    text = PTP_PARTS[0].read_text(encoding="utf-8")
+    path = tmp_path / "ccipra-v320r0-f1.txt"
+    path.write_text(text.replace("PTP Edit Rationale\r\n", "PTP Edit Rationale\r\n" + second),
+                    encoding="utf-8", newline="")  # fmt: skip
+    r = invoke(runner, "import", "ncci-ptp", path, "--release", "2026Q1", "--store", store)
+    assert r.exit_code == 0 and ": 3 edits" in r.stderr, r.output
+    empty = syn.write_ptp(tmp_path / "ccioph-v320r0-f1.txt", [])
+    r = invoke(runner, "import", "ncci-ptp", empty, "--release", "2026Q1", "--store", store)
+    assert "no rows" in one_line_error(r, empty)
+
+
 def test_ptp_identical_duplicate_is_kept_once(runner, store: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     row = ("90010", "90020", "", "20120101", "*", "0", "Mutually exclusive procedures")
     a = syn.write_ptp(tmp_path / "ccipra-v320r0-f1.txt", [row])
@@ -566,13 +579,54 @@ def test_enrichment_gives_the_engines_the_table_facts(ncci_store: Path, monkeypa
     assert (ENTRY["cms-ncci-mue-practitioner-2026q1/90020"], CG.mueValue, Literal(2)) in out
 
 
-def test_every_table_term_is_in_the_ontology() -> None:
+def test_enrichment_pairs_codes_of_one_patient(ncci_store: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from claimgraph.engine.common import enrichment
+
+    monkeypatch.setenv("CLAIMGRAPH_STORE", str(ncci_store))
+    claims = Graph()
+
+    def claim(name: str, patient: str, notation: str) -> None:
+        c, line = URIRef(f"urn:test:{name}"), URIRef(f"urn:test:{name}/line/1")
+        claims.add((c, CG.patientId, Literal(patient)))
+        claims.add((c, CG.hasLine, line))
+        claims.add((line, CG.procedureCode, CPT[notation]))
+
+    claim("c1", "PT-A", "90010")
+    claim("c2", "PT-B", "90020")  # another patient: the pair is no edit of anyone's
+    edits = lambda: {t[0] for t in enrichment(claims) if t[2] == CG.PTPEdit}  # noqa: E731
+    assert edits() == set()
+    claim("c3", "PT-A", "90020")  # the same patient on another claim: the edit applies
+    assert ENTRY["cms-ncci-ptp-practitioner-2026q1/90010/90020/20120101"] in edits()
+    assert not {t for t in enrichment(claims, tables=False) if str(t[0]).startswith(str(ENTRY))}
+
+
+@pytest.mark.parametrize("engine", ["fast", "reference"])
+def test_validation_runs_with_tables_loaded(runner, ncci_store: Path, engine: str,
+                                            monkeypatch) -> None:  # type: ignore[no-untyped-def]  # fmt: skip
+    """No rule reads the tables yet: loading them changes no finding, on either engine."""
+    example = Path(__file__).resolve().parents[1] / "examples" / "therapy.json"
+    args = ["validate", str(example), "--engine", engine, "--format", "json"]
+    monkeypatch.setenv("CLAIMGRAPH_STORE", str(ncci_store.parent / "empty"))
+    plain = runner.invoke(app, args)
+    monkeypatch.setenv("CLAIMGRAPH_STORE", str(ncci_store))
+    loaded = runner.invoke(app, args)
+    assert plain.exit_code in (0, 1) and loaded.exit_code == plain.exit_code, loaded.output
+    assert json.loads(loaded.stdout) == json.loads(plain.stdout)
+
+
+def test_fact_terms_are_declared_in_the_ontology(ncci_store: Path, runner) -> None:  # type: ignore[no-untyped-def]
     from claimgraph import kg
 
+    assert invoke(runner, "import", "dmepos", DMEPOS_SMALL, "--store", ncci_store).exit_code == 0
+    g = facts(ncci_store, "90010", "90020", "90030", "90090", "E9901", "E9902", "A9903")
     onto = kg.ontology_graph()
-    used = {p for _s, p, _o in tablestore.facts_for(set(), set())}  # no store: nothing
-    assert used == set()
-    for term in (CG.PTPEdit, CG.mueAdjudicationIndicator, CG.pricingModifier, CG.careSetting):
-        assert len(set(onto.objects(term, URIRef("http://www.w3.org/2000/01/rdf-schema#label")))) == 1
-    for notation in ("OX", "CR", "IN", "FS", "TE"):
-        assert (PAYMENT_CATEGORY[notation], RDF.type, CG.DMEPOSPaymentCategory) in onto
+    label = URIRef("http://www.w3.org/2000/01/rdf-schema#label")
+    definition = URIRef("http://www.w3.org/2004/02/skos/core#definition")
+    terms = {p for p in g.predicates() if str(p).startswith(str(CG))}
+    terms |= {o for o in g.objects(None, RDF.type)}
+    assert len(terms) > 25
+    for term in terms | {PAYMENT_CATEGORY.IN, SETTING.practitioner}:
+        assert len(set(onto.objects(term, label))) == 1, term
+        assert (term, definition, None) in onto, term
+    for obj in set(g.objects(None, CG.paymentCategory)) | set(g.objects(None, CG.careSetting)):
+        assert (obj, label, None) in onto, obj  # the individuals the facts point to exist

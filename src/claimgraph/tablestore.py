@@ -118,6 +118,8 @@ def _build(rel: TableRelease, target: Path) -> dict[str, int]:
             "CREATE TABLE rationale (id INTEGER PRIMARY KEY, text TEXT NOT NULL);"
         )
         counts = _BUILDERS[rel.kind](rel, con)
+        if not counts["rows"]:
+            raise InputError("no rows found below the header", path=", ".join(rel.paths))
         con.executemany(
             "INSERT INTO meta VALUES (?, ?)",
             [("format", str(FORMAT)), ("kind", rel.kind), ("release", rel.release_id)],

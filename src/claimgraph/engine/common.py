@@ -92,13 +92,14 @@ def _local(iri: URIRef, namespace: str) -> str | None:
     return unquote(s[len(namespace) :]) if s.startswith(namespace) else None
 
 
-def enrichment(claims_graph: Graph) -> list[Triple]:
+def enrichment(claims_graph: Graph, *, tables: bool = True) -> list[Triple]:
     """Facts the rules need about the codes `claims_graph` uses, beyond the bundled graph.
 
     Procedure codes get `skos:inScheme` from their IRI (code/hcpcs/ -> scheme:hcpcs); modifiers
     their modifier scheme; diagnoses found in the ICD-10-CM index `a cg:ICD10CMCode` and
     `cg:billable`; plus whatever the imported code sets know and the imported CMS tables say
-    about these codes (`table_facts`). Unknown codes get nothing.
+    about these codes (`table_facts`; `tables=False` leaves them out, for a caller that
+    memoises facts per code and adds `table_facts` per batch). Unknown codes get nothing.
     """
     from .. import icd
 
@@ -125,7 +126,8 @@ def enrichment(claims_graph: Graph) -> list[Triple]:
             out.append((dx, RDF.type, CG.ICD10CMCode))
             out.append((dx, CG.billable, Literal(found[0])))
     out.extend(_codestore_facts(procedures, modifiers))
-    out.extend(table_facts(procedures, modifiers, billed_together(claims_graph) or None))
+    if tables:
+        out.extend(table_facts(procedures, modifiers, billed_together(claims_graph) or None))
     return out
 
 

@@ -69,6 +69,7 @@ def read(paths: list[Path], release: str | None = None) -> list[TableRelease]:
                 setting=None,
                 quarter=quarter,
                 files=[part.file_name],
+                paths=[part.name],
                 rows=_reader(part, records, header_at, columns),
                 version=m[1].upper() if m else None,
             )

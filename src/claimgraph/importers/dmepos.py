@@ -100,6 +100,7 @@ def read(path: Path, release: str | None = None) -> TableRelease:
         setting=None,
         quarter=quarter,
         files=[part.file_name],
+        paths=[part.name],
         rows=_reader(name, text, header_line, len(header), columns),
     )
 

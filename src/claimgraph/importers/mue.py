@@ -53,6 +53,7 @@ def read(paths: list[Path], release: str | None = None) -> list[TableRelease]:
                 setting=setting,
                 quarter=quarter,
                 files=[part.file_name],
+                paths=[part.name],
                 rows=_reader(part, text, header_line),
                 effective_from=effective,
             )

@@ -38,6 +38,7 @@ _SETTING_WORDS = (
     ("hospital", "hospital"),
 )
 _INDICATORS = {"0": 0, "1": 1, "9": 9}
+_DATE_IN = re.compile(r"(?<!\d)(19|20)\d{6}(?!\d)")
 
 
 def read(
@@ -80,6 +81,7 @@ def read(
                 setting=where,
                 quarter=quarter,
                 files=[p.file_name for p in members],
+                paths=[p.name for p in members],
                 rows=_reader(members),
                 version=next(iter(found), None),
             )
@@ -135,6 +137,7 @@ def _rows(part: Part) -> Iterator[Row]:
     started = False
     dates: dict[str, int] = {}
     code = _CODE.match
+    data = False  # a data row was seen: from here on every line is an edit
     for number, line in _lines(part):
         if not started:
             started = line.split("\t", 1)[0].strip().lower() == "column 1"
@@ -142,6 +145,10 @@ def _rows(part: Part) -> Iterator[Row]:
         if not line.strip():
             continue
         f = line.split("\t")
+        if not data:
+            if not code(f[0].strip()) and not _DATE_IN.search(line):
+                continue  # the header's second line, where a distribution splits it in two
+            data = True
         if len(f) < 7:
             _fail(name, number, f"{len(f)} tab-separated fields, expected 7")
         col1, col2 = f[0].strip(), f[1].strip()

@@ -105,7 +105,7 @@ class TableRelease:
     rows: Callable[[], Iterator[Row]]
     version: str | None = None  # v320r0, 2025Q4
     effective_from: dt.date | None = None  # default: the quarter's first day
-    notes: dict[str, Any] = field(default_factory=dict)
+    paths: list[str] = field(default_factory=list)  # the same files, as given (for messages)
 
     @property
     def release_id(self) -> str:
