@@ -130,8 +130,9 @@ def test_real_dmepos_file(runner, shared_data: Path, store: Path) -> None:  # ty
     assert (info["kind"], info["quarter"], info["issued"], info["rows"]) == (
         "dmepos", "2025Q1", "2025-01-01", 3487
     )  # fmt: skip
-    g = facts(store, "E1390", "E0747", "E0720", "A4217", "K0738", "E0601")
-    for notation in ("E1390", "E0747", "E0720", "A4217", "K0738", "E0601"):
+    checked = ("E1390", "E1392", "E0747", "E0720", "E0730", "E0766", "A4217", "K0738", "E0601")
+    g = facts(store, *checked)
+    for notation in checked:
         got = {
             str(g.value(e, CG.paymentCategory)).rsplit("/", 1)[1]: {
                 str(m).rsplit("/", 1)[1] for m in g.objects(e, CG.pricingModifier)
@@ -139,7 +140,10 @@ def test_real_dmepos_file(runner, shared_data: Path, store: Path) -> None:  # ty
             for e in g.subjects(CG.tableCode, code(notation))
         }
         assert got == expected[notation], notation
-    assert expected["E1390"] == {"OX": {"RR", "QB", "QF"}}  # what the rules rely on
+    # what the rental/purchase rule will rely on (issue 12): RR only, NU only
+    assert expected["E1390"] == expected["E1392"] == {"OX": {"RR", "QB", "QF"}}
+    assert expected["E0766"] == {"FS": {"RR", "KF"}}
+    assert expected["E0720"] == expected["E0730"] == {"TE": {"NU"}}
     assert expected["E0747"] == {"IN": {"NU", "RR", "UE", "KF"}}
     rel = SOURCE["cms-dmepos-2025q1"]
     assert (rel, RDF.type, CG.DMEPOSFeeScheduleRelease) in g

@@ -620,7 +620,7 @@ def _ptp_facts(
                 allowed[value[notation]] = {value[p] for p in ps if p != notation}
     setting = SETTING_IRIS[info.setting] if info.setting else None
     rationale = _rationales(con, terms)
-    unpack, size = _ATTRS.unpack, _ATTRS.size
+    unpack, unpack_from, size = _ATTRS.unpack, _ATTRS.unpack_from, _ATTRS.size
     date, lit, add = terms.date, terms.lit, out.append
     a_type, p_col1, p_col2, p_eff = RDF.type, CG.column1Code, CG.column2Code, CG.effectiveFrom
     p_del, p_mi, p_rat, p_set = (
@@ -644,13 +644,17 @@ def _ptp_facts(
         col1 = by_int[c1]
         iri1 = codes[col1]
         blob = con.blobopen("ptp_attrs", "attrs", c1, readonly=True)
+        whole = blob.read() if len(found) > 16 else None  # many matches: one read
         for c2 in found:
             col2 = by_int[c2]
             iri2 = codes[col2]
             i = bisect_left(arr, c2)
             while i < n and arr[i] == c2:
-                blob.seek(i * size)
-                eff, deleted, mi, rat = unpack(blob.read(size))
+                if whole is None:
+                    blob.seek(i * size)
+                    eff, deleted, mi, rat = unpack(blob.read(size))
+                else:
+                    eff, deleted, mi, rat = unpack_from(whole, i * size)
                 e = URIRef(f"{base}{col1}/{col2}/{eff}")
                 add((e, a_type, c_edit))
                 add((e, p_col1, iri1))
