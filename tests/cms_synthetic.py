@@ -40,7 +40,11 @@ MUE_SETTINGS = {
     "hospital": ("OutpatientHospitalServices", "Outpatient Hospital Services MUE Values"),
     "dme": ("DMESupplierServices", "DME Supplier Services MUE Values"),
 }
-MAI_TEXT = {1: "1 Line Edit", 2: "2 Date of Service Edit: Policy", 3: "3 Date of Service Edit: Clinical"}
+MAI_TEXT = {
+    1: "1 Line Edit",
+    2: "2 Date of Service Edit: Policy",
+    3: "3 Date of Service Edit: Clinical",
+}
 AOC_HEADER = (
     "Add-on Code",
     "Primary Code",

@@ -211,7 +211,7 @@ def test_dmepos_defects(runner, store: Path, tmp_path: Path, kind: str) -> None:
     assert not store.exists()  # a failed first import leaves no store
 
 
-# --- PTP -------------------------------------------------------------------------------------------
+# --- PTP -----------------------------------------------------------------------------------------
 
 
 def test_ptp_parts_and_settings_form_releases(runner, store: Path) -> None:  # type: ignore[no-untyped-def]
@@ -430,7 +430,7 @@ def test_history_two_quarters_and_replacing(runner, ncci_store: Path, tmp_path: 
     }  # fmt: skip
 
 
-# --- MUE -------------------------------------------------------------------------------------------
+# --- MUE -----------------------------------------------------------------------------------------
 
 
 def test_mue_facts(ncci_store: Path) -> None:
@@ -457,7 +457,10 @@ def test_mue_second_quarter_is_history(runner, ncci_store: Path, tmp_path: Path)
     g = facts(ncci_store, "90010")
     values = {(str(g.value(e, DCT.source)).rsplit("/", 1)[1], g.value(e, CG.mueValue).toPython())
               for e in g.subjects(RDF.type, CG.MedicallyUnlikelyEdit)}  # fmt: skip
-    assert values == {("cms-ncci-mue-practitioner-2026q1", 1), ("cms-ncci-mue-practitioner-2026q2", 3)}
+    assert values == {
+        ("cms-ncci-mue-practitioner-2026q1", 1),
+        ("cms-ncci-mue-practitioner-2026q2", 3),
+    }
 
 
 def mue_defect(tmp_path: Path, kind: str) -> tuple[Path, str | None]:
@@ -497,7 +500,7 @@ def test_mue_defects(runner, ncci_store: Path, tmp_path: Path, kind: str) -> Non
     assert tree_digest(ncci_store) == before
 
 
-# --- AOC -------------------------------------------------------------------------------------------
+# --- AOC -----------------------------------------------------------------------------------------
 
 
 def test_aoc_facts(ncci_store: Path) -> None:
@@ -554,7 +557,7 @@ def test_aoc_defects(runner, ncci_store, tmp_path, old, new, where) -> None:  # 
     assert tree_digest(ncci_store) == before
 
 
-# --- store info, engines ---------------------------------------------------------------------------
+# --- store info, engines -------------------------------------------------------------------------
 
 
 def test_store_info_lists_kinds(runner, ncci_store: Path) -> None:  # type: ignore[no-untyped-def]

@@ -70,10 +70,6 @@ RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 
 
-def _code_int(code: str) -> int:
-    return int(code, 36)
-
-
 # --- writing -----------------------------------------------------------------------------------
 
 
