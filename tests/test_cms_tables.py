@@ -159,6 +159,8 @@ def test_dmepos_quarter_categories_and_release_option(runner, store: Path) -> No
     assert (e, CG.paymentCategory, PAYMENT_CATEGORY.IN) in g
     assert set(g.objects(e, CG.pricingModifier)) == {MODIFIER.NU, MODIFIER.RR, MODIFIER.UE}
     assert (e, DCT.source, SOURCE["cms-dmepos-2026q2"]) in g
+    assert (e, CG.effectiveFrom, date("2026-04-01")) in g  # the quarter it prices
+    assert (e, CG.effectiveUntil, date("2026-06-30")) in g
     # one code under two categories: one entry each; "priced without modifier" only for SU
     su, os_ = ENTRY["cms-dmepos-2026q2/A9903/SU"], ENTRY["cms-dmepos-2026q2/A9903/OS"]
     assert (su, CG.pricedWithoutModifier, Literal(True)) in g
@@ -442,6 +444,8 @@ def test_mue_facts(ncci_store: Path) -> None:
     assert (e, CG.mueAdjudicationIndicator, Literal(2)) in g
     assert (e, CG.editRationale, Literal("CMS Policy")) in g
     assert (e, CG.careSetting, SETTING.practitioner) in g
+    assert (e, CG.effectiveFrom, date("2026-01-01")) in g  # the quarter it is for
+    assert (e, CG.effectiveUntil, date("2026-03-31")) in g
     dme = ENTRY["cms-ncci-mue-dme-2026q1/E9901"]
     assert (dme, CG.mueAdjudicationIndicator, Literal(3)) in g
     assert (dme, CG.careSetting, SETTING["dme-supplier"]) in g

@@ -710,6 +710,8 @@ def _mue_facts(
             out.append((e, CG.tableCode, codes[code]))
             out.append((e, CG.mueValue, terms.lit(value)))
             out.append((e, CG.mueAdjudicationIndicator, terms.lit(mai)))
+            out.append((e, CG.effectiveFrom, terms.date(info.start)))
+            out.append((e, CG.effectiveUntil, terms.date(info.end)))
             if rat in rationale:
                 out.append((e, CG.editRationale, rationale[rat]))
             if setting is not None:
@@ -776,6 +778,8 @@ def _dmepos_facts(
             out.append((e, RDF.type, CG.DMEPOSPricing))
             out.append((e, CG.tableCode, codes[code]))
             out.append((e, CG.paymentCategory, URIRef(str(PAYMENT_CATEGORY) + category)))
+            out.append((e, CG.effectiveFrom, terms.date(info.start)))
+            out.append((e, CG.effectiveUntil, terms.date(info.end)))
             for mod in mods.split():
                 out.append((e, CG.pricingModifier, URIRef(str(MODIFIER) + mod)))
             if unmodified:
