@@ -574,6 +574,9 @@ def test_store_info_lists_kinds(runner, ncci_store: Path) -> None:  # type: igno
         ("ncci-aoc", None), ("ncci-mue", "dme"), ("ncci-mue", "practitioner"),
         ("ncci-ptp", "hospital"), ("ncci-ptp", "practitioner"),
     ]  # fmt: skip
+    assert (ncci_store / "tables").is_dir()
+    assert invoke(runner, "store", "reset", "--yes", "--store", ncci_store).exit_code == 0
+    assert not ncci_store.exists()  # the table files go with the graphs
 
 
 def test_enrichment_gives_the_engines_the_table_facts(ncci_store: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
