@@ -38,6 +38,9 @@ RELATION = Namespace(BASE + "relation/")
 STATEMENT = Namespace(BASE + "statement/")
 CLAIM = Namespace(BASE + "claim/")
 SHAPES = Namespace(BASE + "shapes/")
+SETTING = Namespace(BASE + "setting/")  # NCCI care settings (ontology/cms-tables.ttl)
+PAYMENT_CATEGORY = Namespace(BASE + "dmepos-category/")  # DMEPOS CATG values
+ENTRY = Namespace(BASE + "entry/")  # rows of imported CMS tables, per release
 
 PREFIXES: dict[str, str] = {
     "cg": BASE + "ontology/",
@@ -53,6 +56,8 @@ PREFIXES: dict[str, str] = {
     "group": str(GROUP),
     "topic": str(TOPIC),
     "denial": str(DENIAL),
+    "setting": str(SETTING),
+    "pcat": str(PAYMENT_CATEGORY),
     "sh": str(SH),
     "skos": str(SKOS),
     "dct": str(DCT),
@@ -68,10 +73,15 @@ class CG(DefinedNamespace):
 
     _NS = Namespace(BASE + "ontology/")
     _fail = True
-
+    AOCTableRelease: URIRef
+    AddOnCodeEdit: URIRef
+    AddOnCodeListing: URIRef
     Article: URIRef
     ArticleStatement: URIRef
+    CMSTableEntry: URIRef
+    CMSTableRelease: URIRef
     CPTCode: URIRef
+    CareSetting: URIRef
     Claim: URIRef
     ClaimLine: URIRef
     Code: URIRef
@@ -81,13 +91,20 @@ class CG(DefinedNamespace):
     CodeScheme: URIRef
     CodeSetRelease: URIRef
     CoveragePolicy: URIRef
+    DMEPOSFeeScheduleRelease: URIRef
+    DMEPOSPaymentCategory: URIRef
+    DMEPOSPricing: URIRef
     DenialReason: URIRef
     DiagnosisCode: URIRef
     DocumentationArtifact: URIRef
     DocumentationType: URIRef
     HCPCSCode: URIRef
     ICD10CMCode: URIRef
+    MUETableRelease: URIRef
+    MedicallyUnlikelyEdit: URIRef
     Modifier: URIRef
+    PTPEdit: URIRef
+    PTPTableRelease: URIRef
     Payer: URIRef
     ProcedureCode: URIRef
     Rule: URIRef
@@ -97,7 +114,10 @@ class CG(DefinedNamespace):
     aboutCode: URIRef
     actionCode: URIRef
     actionEffectiveDate: URIRef
+    addOnCode: URIRef
+    addOnCodeDeletionDate: URIRef
     agreesWithOfficial: URIRef
+    aocEditType: URIRef
     appliesToCode: URIRef
     appliesToModifier: URIRef
     appliesToPayer: URIRef
@@ -108,12 +128,17 @@ class CG(DefinedNamespace):
     bodySite: URIRef
     billingProvider: URIRef
     carc: URIRef
+    careSetting: URIRef
     claimId: URIRef
     codeCount: URIRef
+    column1Code: URIRef
+    column2Code: URIRef
     commonDenialReason: URIRef
     confusableWith: URIRef
     correctCode: URIRef
     coverageCode: URIRef
+    deletedRowCount: URIRef
+    deletionDate: URIRef
     denialReason: URIRef
     deniedCode: URIRef
     description: URIRef
@@ -122,6 +147,7 @@ class CG(DefinedNamespace):
     documentType: URIRef
     durationMonths: URIRef
     durationWeeks: URIRef
+    editRationale: URIRef
     effectiveFrom: URIRef
     effectiveUntil: URIRef
     excludesPayer: URIRef
@@ -157,23 +183,34 @@ class CG(DefinedNamespace):
     minutesPerExtraUnit: URIRef
     modifier: URIRef
     modifierCount: URIRef
+    modifierIndicator: URIRef
+    mueAdjudicationIndicator: URIRef
+    mueValue: URIRef
     notationPrefix: URIRef
     objectCode: URIRef
     oneOnOne: URIRef
     pao2: URIRef
     patientId: URIRef
     payer: URIRef
+    paymentCategory: URIRef
     preferredAlternative: URIRef
+    pricedWithoutModifier: URIRef
     pricingIndicator: URIRef
+    pricingModifier: URIRef
+    primaryCode: URIRef
+    primaryCodeCount: URIRef
+    primaryCodeDeletionDate: URIRef
     primaryDiagnosis: URIRef
     procedureCode: URIRef
     rarc: URIRef
+    quarter: URIRef
     reason: URIRef
     redFlagDiagnosis: URIRef
     relatedCode: URIRef
     relation: URIRef
     requiresDocument: URIRef
     requiresModifier: URIRef
+    rowCount: URIRef
     serviceDate: URIRef
     shortDescriptor: URIRef
     showsBenefit: URIRef
@@ -183,6 +220,9 @@ class CG(DefinedNamespace):
     statedDescription: URIRef
     subjectCode: URIRef
     supportingDiagnosis: URIRef
+    tableCode: URIRef
+    tableFile: URIRef
+    tableVersion: URIRef
     topic: URIRef
     unitBand: URIRef
     units: URIRef

@@ -60,17 +60,45 @@ def _codestore_facts(procedure_codes: set[URIRef], modifiers: set[URIRef]) -> li
     return list(codestore.facts_for(procedure_codes, modifiers))
 
 
+def table_facts(
+    procedure_codes: set[URIRef],
+    modifiers: set[URIRef],
+    together: Iterable[set[URIRef]] | None = None,
+) -> list[Triple]:
+    """Facts from the imported CMS tables (NCCI PTP/MUE/AOC, DMEPOS) for a whole batch.
+
+    Not per code: a PTP edit is found only when both of its codes are in the batch (in one of
+    the `together` sets, e.g. one patient's codes, when given), so a caller that memoises facts
+    per code must call this once per batch with all the batch's codes."""
+    from .. import tablestore
+
+    return list(tablestore.facts_for(procedure_codes, modifiers, together=together))
+
+
+def billed_together(claims_graph: Graph) -> list[set[URIRef]]:
+    """The procedure codes of each patient (of each claim without a patient) in the graph."""
+    groups: dict[Node, set[URIRef]] = defaultdict(set)
+    for claim, line in claims_graph.subject_objects(CG.hasLine):
+        key = claims_graph.value(claim, CG.patientId) or claim
+        for code in claims_graph.objects(line, CG.procedureCode):
+            if isinstance(code, URIRef):
+                groups[key].add(code)
+    return list(groups.values())
+
+
 def _local(iri: URIRef, namespace: str) -> str | None:
     s = str(iri)
     return unquote(s[len(namespace) :]) if s.startswith(namespace) else None
 
 
-def enrichment(claims_graph: Graph) -> list[Triple]:
+def enrichment(claims_graph: Graph, *, tables: bool = True) -> list[Triple]:
     """Facts the rules need about the codes `claims_graph` uses, beyond the bundled graph.
 
     Procedure codes get `skos:inScheme` from their IRI (code/hcpcs/ -> scheme:hcpcs); modifiers
     their modifier scheme; diagnoses found in the ICD-10-CM index `a cg:ICD10CMCode` and
-    `cg:billable`; plus whatever the imported code sets know. Unknown codes get nothing.
+    `cg:billable`; plus whatever the imported code sets know and the imported CMS tables say
+    about these codes (`table_facts`; `tables=False` leaves them out, for a caller that
+    memoises facts per code and adds `table_facts` per batch). Unknown codes get nothing.
     """
     from .. import icd
 
@@ -97,6 +125,8 @@ def enrichment(claims_graph: Graph) -> list[Triple]:
             out.append((dx, RDF.type, CG.ICD10CMCode))
             out.append((dx, CG.billable, Literal(found[0])))
     out.extend(_codestore_facts(procedures, modifiers))
+    if tables:
+        out.extend(table_facts(procedures, modifiers, billed_together(claims_graph) or None))
     return out
 
 
@@ -425,6 +455,8 @@ __all__ = [
     "ClaimContext",
     "claim_context",
     "fill_template",
+    "table_facts",
+    "billed_together",
     "finalize",
     "focus_index",
     "with_uids",
