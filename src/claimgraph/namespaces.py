@@ -85,6 +85,8 @@ class CG(DefinedNamespace):
     DiagnosisCode: URIRef
     DocumentationArtifact: URIRef
     DocumentationType: URIRef
+    FhirCode: URIRef
+    FhirCodeSystem: URIRef
     HCPCSCode: URIRef
     ICD10CMCode: URIRef
     Modifier: URIRef
@@ -107,6 +109,7 @@ class CG(DefinedNamespace):
     billableUntil: URIRef
     bodySite: URIRef
     billingProvider: URIRef
+    bodySiteCode: URIRef
     claimId: URIRef
     codeCount: URIRef
     commonDenialReason: URIRef
@@ -136,7 +139,10 @@ class CG(DefinedNamespace):
     hasDiagnosis: URIRef
     hasDocument: URIRef
     hasLine: URIRef
+    hierarchicalCodes: URIRef
+    impliesPayer: URIRef
     inCategory: URIRef
+    inFhirSystem: URIRef
     inFullCodeSet: URIRef
     isAttended: URIRef
     isRental: URIRef
@@ -159,10 +165,12 @@ class CG(DefinedNamespace):
     pao2: URIRef
     patientId: URIRef
     payer: URIRef
+    placeOfService: URIRef
     preferredAlternative: URIRef
     pricingIndicator: URIRef
     primaryDiagnosis: URIRef
     procedureCode: URIRef
+    readAs: URIRef
     reason: URIRef
     redFlagDiagnosis: URIRef
     relatedCode: URIRef
@@ -178,12 +186,15 @@ class CG(DefinedNamespace):
     statedDescription: URIRef
     subjectCode: URIRef
     supportingDiagnosis: URIRef
+    systemPrefix: URIRef
+    systemUri: URIRef
     topic: URIRef
     unitBand: URIRef
     units: URIRef
     unitsAllowed: URIRef
     url: URIRef
     usesCodeGroup: URIRef
+    valueIsPayerName: URIRef
     windowDays: URIRef
 
 

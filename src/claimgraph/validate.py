@@ -47,7 +47,7 @@ def reaches(severity: str, threshold: str) -> bool:
 
 
 def _read(
-    paths: Sequence[str | Path], warn: Warn, documents: str | Path | None
+    paths: Sequence[str | Path], warn: Warn, documents: str | Path | None, **reading: object
 ) -> Iterator[ClaimData]:
     try:
         from .ingest import read_claims
@@ -57,7 +57,7 @@ def _read(
         for p in paths:
             yield from read_json(Path(p), warn)
         return
-    yield from read_claims(paths, warn=warn, documents=documents)
+    yield from read_claims(paths, warn=warn, documents=documents, **reading)  # type: ignore[arg-type]
 
 
 def check_rule_ids(rule_ids: Iterable[str]) -> set[str]:
@@ -94,9 +94,13 @@ def validate_files(
     progress: bool = False,
     documents: str | Path | None = None,
     shapes: Sequence[str | Path] = (),
+    profile: str | None = None,
+    include_preauthorization: bool = False,
 ) -> ValidationResult:
     """Findings of every claim in `paths`, restricted to `rules` (ids) and to claims of `payer`;
-    `shapes`: the user's rules files, checked and added to the bundled rules for this run."""
+    `shapes`: the user's rules files, checked and added to the bundled rules for this run;
+    `profile`: the column mapping of tabular files; `include_preauthorization`: check FHIR
+    preauthorization requests as claims."""
     if engine not in ENGINES:
         raise ClaimgraphError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
     from .usershapes import installed, load
@@ -105,6 +109,7 @@ def validate_files(
         return _validate_files(
             paths, engine=engine, jobs=jobs, rules=rules, payer=payer, fail_on=fail_on,
             warn=warn, progress=progress, documents=documents,
+            reading={"profile": profile, "include_preauthorization": include_preauthorization},
         )  # fmt: skip
 
 
@@ -119,6 +124,7 @@ def _validate_files(
     warn: Warn,
     progress: bool,
     documents: str | Path | None,
+    reading: dict[str, object] | None = None,
 ) -> ValidationResult:
     if engine not in ENGINES:
         raise ClaimgraphError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
@@ -137,7 +143,7 @@ def _validate_files(
 
     def claims() -> Iterator[ClaimData]:
         nonlocal count, repeated
-        for claim in _read(paths, warn, documents):
+        for claim in _read(paths, warn, documents, **(reading or {})):
             if payers is not None and not (
                 isinstance(claim.payer, str) and claim.payer.strip().lower() in payers
             ):

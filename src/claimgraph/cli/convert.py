@@ -23,7 +23,7 @@ def convert(
     files: list[str] = typer.Argument(  # noqa: B008 (typer's idiom)
         ...,
         help="Claim files or folders: JSON, JSON Lines, CSV, Turtle, N-Triples, JSON-LD, "
-        "FHIR R4 Claim/Bundle, X12 837P.",
+        "FHIR R4 (Claim, ExplanationOfBenefit, Bundle, NDJSON), X12 837P, CMS RIF.",
         show_default=False,
     ),
     to: RdfFormat = typer.Option(  # noqa: B008
@@ -33,6 +33,14 @@ def convert(
     force: bool = typer.Option(False, "--force", help="Replace an existing output file."),
     documents: Optional[str] = typer.Option(  # noqa: UP045, B008 (typer needs Optional on 3.11)
         None, "--documents", help="Documents CSV for a claims CSV (default: NAME.documents.csv)."
+    ),
+    profile: Optional[str] = typer.Option(  # noqa: UP045, B008
+        None, "--profile", metavar="NAME|FILE",
+        help="Column mapping for tabular claims: rif-carrier, rif-dme or a mapping file (TOML).",
+    ),
+    include_preauthorization: bool = typer.Option(  # noqa: B008
+        False, "--include-preauthorization",
+        help="Read FHIR preauthorization and predetermination requests as claims.",
     ),
 ) -> None:
     """Convert claim files to the claim RDF that validation reads (docs/claim-rdf.md).
@@ -47,7 +55,8 @@ def convert(
     def warn(message: str) -> None:
         err(f"warning: {message}")
 
-    claims = read_claims(files, warn, documents=documents)
+    claims = read_claims(files, warn, documents=documents, profile=profile,
+                         include_preauthorization=include_preauthorization)  # fmt: skip
     with atomic_writer(output, force=force, private=True) as out:
         count = write_rdf(claims, to, out)
     if output != "-":

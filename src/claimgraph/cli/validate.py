@@ -37,7 +37,7 @@ def validate(
         list[str] | None,
         typer.Argument(
             help="Claim files or folders: JSON, JSON Lines, CSV, Turtle, N-Triples, JSON-LD, "
-            "FHIR R4, X12 837P.",
+            "FHIR R4 (Claim, ExplanationOfBenefit, Bundle, NDJSON), X12 837P, CMS RIF.",
             show_default=False,
         ),
     ] = None,
@@ -71,6 +71,22 @@ def validate(
         str | None,
         typer.Option("--documents", help="Documents CSV for a claims CSV.", metavar="FILE"),
     ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile",
+            help="Column mapping for tabular claims: rif-carrier, rif-dme (CMS RIF extracts) "
+            "or a mapping file (TOML).",
+            metavar="NAME|FILE",
+        ),
+    ] = None,
+    include_preauthorization: Annotated[
+        bool,
+        typer.Option(
+            "--include-preauthorization",
+            help="Check FHIR preauthorization and predetermination requests as claims.",
+        ),
+    ] = False,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No warnings or progress on stderr.")
     ] = False,
@@ -147,6 +163,8 @@ def validate(
         progress=not quiet and sys.stderr.isatty(),
         documents=documents,
         shapes=shapes or (),
+        profile=profile,
+        include_preauthorization=include_preauthorization,
     )
     with atomic_writer(output, force=force, private=True) as out:
         write(result, fmt.value, out)
