@@ -35,11 +35,14 @@ def convert(
         None, "--documents", help="Documents CSV for a claims CSV (default: NAME.documents.csv)."
     ),
     profile: Optional[str] = typer.Option(  # noqa: UP045, B008
-        None, "--profile", metavar="NAME|FILE",
+        None,
+        "--profile",
+        metavar="NAME|FILE",
         help="Column mapping for tabular claims: rif-carrier, rif-dme or a mapping file (TOML).",
     ),
     include_preauthorization: bool = typer.Option(  # noqa: B008
-        False, "--include-preauthorization",
+        False,
+        "--include-preauthorization",
         help="Read FHIR preauthorization and predetermination requests as claims.",
     ),
 ) -> None:

@@ -49,8 +49,9 @@ SUFFIXES: dict[str, str] = {
     ".837": "x12",
     ".edi": "x12",
 }
-FORMAT_NAMES = ("JSON, JSON Lines, CSV, Turtle, N-Triples, JSON-LD, FHIR R4 JSON or NDJSON, "
-                "X12 837P, CMS RIF")
+FORMAT_NAMES = (
+    "JSON, JSON Lines, CSV, Turtle, N-Triples, JSON-LD, FHIR R4 JSON or NDJSON, X12 837P, CMS RIF"
+)
 _JSON_KEYS = {"claims": "json", "resourceType": "fhir", "@context": "json-ld", "@graph": "json-ld"}
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:(//|[^\\/])")  # scheme:... but not C:\ or C:/
 _DOCUMENTS_SUFFIX = ".documents.csv"
