@@ -55,6 +55,7 @@ BOOLEAN_VALUE = {
     "time-record": "one_on_one",
 }
 STRING_VALUE = {"prior-authorization": "number"}
+_DOCUMENT_TYPES = frozenset(DOCUMENT_TYPES)
 
 
 def sniff(head: str) -> str | None:
@@ -302,7 +303,10 @@ class Mapper:
         for ext in as_list(item.get("extension")):
             if isinstance(ext, dict) and ext.get("url") == LINE_DESCRIPTION_EXTENSION:
                 description = text(ext.get("valueString"))
-        site_text, site_code = self.body_site(item.get("bodySite"))
+        site = item.get("bodySite")
+        site_text, site_code = self.body_site(site) if site else (None, None)
+        location = item.get("locationCodeableConcept")
+        adjudication = item.get("adjudication")
         return LineData(
             code=coded[1] if coded else None,
             modifiers=[m[1] for m in mods if m],
@@ -313,16 +317,17 @@ class Mapper:
             body_site=site_text,
             body_site_code=site_code,
             description=description,
-            place_of_service=next(
-                (
-                    text(c.get("code"))
-                    for c in codings(item.get("locationCodeableConcept"))
-                    if system_key(c.get("system")) in terms.place_of_service and text(c.get("code"))
-                ),
-                None,
-            ),  # fmt: skip
-            adjudication=self.adjudication(item.get("adjudication")),
+            place_of_service=self.place_of_service(location) if location else None,
+            adjudication=self.adjudication(adjudication) if adjudication else [],
         )
+
+    def place_of_service(self, location: Any) -> str | None:
+        """The code of the first coding in a CMS place-of-service system."""
+        for c in codings(location):
+            code = text(c.get("code"))
+            if code and system_key(c.get("system")) in self.terms.place_of_service:
+                return code
+        return None
 
     def body_site(self, site: Any) -> tuple[str | None, str | None]:
         """(text, SNOMED CT concept IRI): the site's text, else a coding's display or code."""
@@ -352,7 +357,7 @@ class Mapper:
     def document(self, info: dict[str, Any]) -> DocumentData | None:
         dtype = None
         for c in codings(info.get("category")):
-            if c.get("system") == DOCUMENT_TYPE_SYSTEM and c.get("code") in DOCUMENT_TYPES:
+            if c.get("system") == DOCUMENT_TYPE_SYSTEM and c.get("code") in _DOCUMENT_TYPES:
                 dtype = c["code"]
         if dtype is None:
             self.untyped += 1

@@ -72,24 +72,34 @@ class FhirRun:
     def prepare(self, files: Iterable[tuple[Path, str]]) -> None:
         """Index the files of referenced resources (NDJSON or single-resource JSON) first."""
         for path, fmt in files:
-            if fmt == "fhir-ndjson" and _first_type(path) not in CLAIM_TYPES:
-                claims = 0
-                for _n, res in ndjson_resources(path):
-                    if res.get("resourceType") in CLAIM_TYPES:
-                        claims += 1
-                    else:
-                        self.index.add(res)
-                self.indexed.add(path)
-                if claims == 0:
+            try:
+                self._prepare(path, fmt)
+            except RecursionError:
+                raise InputError("input is nested too deeply to process", path=str(path)) from None
+            except OSError as e:
+                raise InputError(f"cannot read the file ({e.strerror or type(e).__name__})",
+                                 path=str(path)) from None  # fmt: skip
+
+    def _prepare(self, path: Path, fmt: str) -> None:
+        """Index one file of referenced resources (claims files are read once, later)."""
+        if fmt == "fhir-ndjson" and _first_type(path) not in CLAIM_TYPES:
+            claims = 0
+            for _n, res in ndjson_resources(path):
+                if res.get("resourceType") in CLAIM_TYPES:
+                    claims += 1
+                else:
+                    self.index.add(res)
+            self.indexed.add(path)
+            if claims == 0:
+                self.reference_only.add(path)
+        elif fmt == "fhir":
+            found = top_level_value(path, {"resourceType"})
+            if found and found[1] in REFERENCE_TYPES:
+                res = load_json(path)
+                if isinstance(res, dict):
+                    self.index.add(res)
+                    self.indexed.add(path)
                     self.reference_only.add(path)
-            elif fmt == "fhir":
-                found = top_level_value(path, {"resourceType"})
-                if found and found[1] in REFERENCE_TYPES:
-                    res = load_json(path)
-                    if isinstance(res, dict):
-                        self.index.add(res)
-                        self.indexed.add(path)
-                        self.reference_only.add(path)
 
     def report(self, warn: Warn) -> None:
         if not warn or not self.not_claims:

@@ -36,7 +36,9 @@ def text(value: Any) -> str | None:
 
 
 def codings(concept: Any) -> list[dict[str, Any]]:
-    return [c for c in as_list(as_dict(concept).get("coding")) if isinstance(c, dict)]
+    """The Coding dicts of a CodeableConcept (hot: called for every code of every line)."""
+    found = concept.get("coding") if type(concept) is dict else None
+    return [c for c in found if type(c) is dict] if type(found) is list else []
 
 
 def identifier_key(identifier: Any) -> str | None:
@@ -131,7 +133,6 @@ class ReferenceIndex:
 
     def __init__(self) -> None:
         self.by_key: dict[str, Summary] = {}
-        self.terms = fhir_terms()
 
     def __len__(self) -> int:
         return len(self.by_key)
@@ -141,7 +142,7 @@ class ReferenceIndex:
         rtype = res.get("resourceType")
         if rtype not in REFERENCE_TYPES:
             return False
-        summary = summarise(res, self.terms)
+        summary = summarise(res)
         if summary is None:
             return False
         rid = text(res.get("id"))

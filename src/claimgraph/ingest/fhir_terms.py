@@ -11,7 +11,7 @@ files are parsed (once a run), never the whole knowledge graph.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from rdflib import RDF, Graph, URIRef
@@ -27,8 +27,12 @@ SNOMED_CONCEPT = "http://snomed.info/id/"  # SNOMED CT's URI form of a concept
 
 def system_key(system: Any) -> str:
     """A system URI compared without its http/https scheme and trailing slash."""
-    s = system.strip() if isinstance(system, str) else ""
-    return s.split("://", 1)[-1].rstrip("/")
+    return _system_key(system) if isinstance(system, str) else ""
+
+
+@lru_cache(maxsize=1024)
+def _system_key(system: str) -> str:
+    return system.strip().split("://", 1)[-1].rstrip("/")
 
 
 @dataclass(frozen=True)
