@@ -234,3 +234,20 @@ def test_json_refuses_a_patient_object(tmp_path: Path) -> None:
     with pytest.raises(InputError) as e:
         list(read_claims([lines]))
     assert e.value.position == "2" and CANARY not in str(e.value)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["rif-sample-a-bcarrier-multiple-lines.txt", "rif-sample-a-dme.txt", "rif-synthea-carrier.csv",
+     "rif-synthea-dme.csv"],
+)  # fmt: skip
+@pytest.mark.parametrize("profile", [None, "rif-carrier", "rif-dme"])
+def test_every_rif_file_validates_without_internal_errors(
+    name: str, profile: str | None, runner: Any, shared_data: Path
+) -> None:
+    args = ["validate", str(csv_dir(shared_data) / name), "-f", "json", "-q"]
+    result = runner.invoke(app, args + (["--profile", profile] if profile else []))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert result.exit_code in (0, 1, 2), result.output
+    if profile is None or ("carrier" in name) == (profile == "rif-carrier"):
+        assert result.exit_code in (0, 1)  # the right profile (or none: the header says) reads it

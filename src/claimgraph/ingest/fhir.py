@@ -17,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .fhir_refs import Scope, Summary, as_dict, as_list, codings, identifier_key, text
+from .fhir_refs import Scope, Summary, as_dict, as_list, codings, text
 from .fhir_terms import SNOMED_CONCEPT, FhirTerms, fhir_terms, system_key
 from .model import (
     BOOLEAN_FIELDS,
@@ -416,4 +416,4 @@ class Mapper:
             self.warn(f"{self.path}: ignored: {', '.join(sorted(self.unused))}")
 
 
-__all__ = ["Mapper", "NOT_CLAIM_USES", "identifier_key", "sniff", "use_of"]
+__all__ = ["Mapper", "NOT_CLAIM_USES", "sniff", "use_of"]
