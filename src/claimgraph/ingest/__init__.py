@@ -254,5 +254,5 @@ def _kind(path: Path) -> str | None:
     """The detected format, or None (read_file reports why, or reads it with --profile)."""
     try:
         return detect_format(path) if path.stat().st_size else None
-    except (InputError, OSError):
+    except (InputError, OSError, RecursionError):
         return None

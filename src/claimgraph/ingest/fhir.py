@@ -67,8 +67,8 @@ def sniff(head: str) -> str | None:
     first, _, rest = text_.partition("\n")
     try:
         obj = json.loads(first)
-    except ValueError:
-        return "fhir"  # a first line that is not a whole object: pretty-printed JSON
+    except (ValueError, RecursionError):
+        return "fhir"  # not a whole object on the first line: pretty-printed (or odd) JSON
     if not isinstance(obj, dict) or "resourceType" not in obj:
         return None
     # several lines that each hold a resource: bulk data; one line alone reads either way
