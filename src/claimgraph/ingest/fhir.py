@@ -226,7 +226,7 @@ class Mapper:
                 self.note_missing(where, f"{rtype}.insurance.coverage: Coverage.payor")
             if found.summary is not None and found.summary.name:
                 names.append(found.summary.name)
-        return names + cov.payer_names
+        return [*names, *cov.payer_names]
 
     def patient(
         self, res: dict[str, Any], scope: Scope, where: str | None, rtype: str

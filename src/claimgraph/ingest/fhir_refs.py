@@ -11,7 +11,7 @@ identifier (system|value) or its resource id, never by a name or a display text.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .fhir_terms import FhirTerms, fhir_terms, system_key
@@ -60,10 +60,11 @@ class Summary:
     name: str | None = None  # Organization.name
     npi: str | None = None  # Organization/Practitioner: NPI (else first identifier value)
     payer: str | None = None  # a payer a code says (Coverage.type, a Blue Button system)
-    payer_names: list[str] = field(default_factory=list)  # Coverage: payor names / displays
-    payors: list[dict[str, Any]] = field(default_factory=list)  # Coverage.payor references
+    # lists only where the type has them (Patients are the many: they stay small)
+    payer_names: list[str] | tuple[()] = ()  # Coverage: payor names / displays
+    payors: list[dict[str, Any]] | tuple[()] = ()  # Coverage.payor references
     diagnosis: tuple[str, str] | None = None  # Condition: (scheme, code)
-    systems: list[str] = field(default_factory=list)  # Condition: code systems not known
+    systems: list[str] | tuple[()] = ()  # Condition: code systems not known
 
 
 def summarise(res: dict[str, Any], terms: FhirTerms | None = None) -> Summary | None:
@@ -77,26 +78,26 @@ def summarise(res: dict[str, Any], terms: FhirTerms | None = None) -> Summary | 
         return Summary(rtype, name=text(res.get("name")), npi=provider_id(res.get("identifier")),
                        payer=_system_payer(res.get("identifier"), terms))  # fmt: skip
     if rtype == "Coverage":
-        s = Summary("Coverage")
+        payer: str | None = None
+        names: list[str] = []
+        payors: list[dict[str, Any]] = []
         for c in codings(res.get("type")):
-            s.payer = s.payer or terms.payer_of_code(c.get("system"), c.get("code"))
+            payer = payer or terms.payer_of_code(c.get("system"), c.get("code"))
         for ident in as_list(res.get("identifier")):
             ident = as_dict(ident)
             if system_key(ident.get("system")) in terms.payer_name_systems:
-                s.payer_names.extend(n for n in [text(ident.get("value"))] if n)
+                names.extend(n for n in [text(ident.get("value"))] if n)
         for p in as_list(res.get("payor")):
             p = as_dict(p)
             if text(p.get("reference")):
-                s.payors.append({"reference": p["reference"]})
-            name = text(p.get("display"))
-            if name:
-                s.payer_names.append(name)
+                payors.append({"reference": p["reference"]})
+            names.extend(n for n in [text(p.get("display"))] if n)
         for cls in as_list(res.get("class")):
             kind = {c.get("code") for c in codings(as_dict(cls).get("type"))}
             name = text(as_dict(cls).get("name"))
             if name and kind & {"plan", "group"}:
-                s.payer_names.append(name)
-        return s
+                names.append(name)
+        return Summary("Coverage", payer=payer, payer_names=names, payors=payors)
     if rtype == "Condition":
         s = Summary("Condition")
         for c in codings(res.get("code")):
