@@ -30,8 +30,13 @@ CG = "https://w3id.org/claimgraph/fhir/"
 HCPCS = "http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
 CPT = "http://www.ama-assn.org/go/cpt"
 ICD10 = "http://hl7.org/fhir/sid/icd-10-cm"
-NAMES = {"medicare": "Medicare", "medicaid": "Medicaid", "aetna": "Aetna",
-         "bcbs": "Blue Cross Blue Shield", "commercial": "Commercial"}  # fmt: skip
+NAMES = {
+    "medicare": "Medicare",
+    "medicaid": "Medicaid",
+    "aetna": "Aetna",
+    "bcbs": "Blue Cross Blue Shield",
+    "commercial": "Commercial",
+}
 TARGET = 2000  # claims/s
 
 
@@ -57,12 +62,17 @@ def to_fhir(claim: dict[str, Any]) -> dict[str, Any]:
     for n, doc in enumerate(claim.get("documents") or [], start=1):
         if not isinstance(doc, dict):
             continue
-        info: dict[str, Any] = {"sequence": n, "category": {"coding": [
-            {"system": CG + "document-type", "code": doc.get("type")}]}}  # fmt: skip
+        info: dict[str, Any] = {
+            "sequence": n,
+            "category": {"coding": [{"system": CG + "document-type", "code": doc.get("type")}]},
+        }
         if isinstance(doc.get("date"), str):
             info["timingDate"] = doc["date"]
-        ext = [{"url": CG + "document-field/" + k, _value_key(v): v}
-               for k, v in doc.items() if k not in ("type", "date", "line") and v is not None]  # fmt: skip
+        ext = [
+            {"url": CG + "document-field/" + k, _value_key(v): v}
+            for k, v in doc.items()
+            if k not in ("type", "date", "line") and v is not None
+        ]
         if ext:
             info["extension"] = ext
         infos.append(info)
@@ -88,11 +98,17 @@ def to_fhir(claim: dict[str, Any]) -> dict[str, Any]:
         if n in by_line:
             item["informationSequence"] = by_line[n]
         items.append(item)
-    res: dict[str, Any] = {"resourceType": "Claim", "id": f"r{claim.get('id')}", "use": "claim",
-                           "identifier": [{"value": claim.get("id")}], "item": items,
-                           "diagnosis": [{"sequence": i, "diagnosisCodeableConcept": {
-                               "coding": [{"system": ICD10, "code": d}]}}
-                               for i, d in enumerate(claim.get("diagnoses") or [], start=1)]}  # fmt: skip
+    res: dict[str, Any] = {
+        "resourceType": "Claim",
+        "id": f"r{claim.get('id')}",
+        "use": "claim",
+        "identifier": [{"value": claim.get("id")}],
+        "item": items,
+        "diagnosis": [
+            {"sequence": i, "diagnosisCodeableConcept": {"coding": [{"system": ICD10, "code": d}]}}
+            for i, d in enumerate(claim.get("diagnoses") or [], start=1)
+        ],
+    }
     if claim.get("payer") in NAMES:
         res["insurer"] = {"display": NAMES[claim["payer"]]}
     if claim.get("patient") is not None:
@@ -119,8 +135,16 @@ def write_files(folder: Path, n: int) -> tuple[Path, Path, Path]:
         js.write("]}\n")
     with patients_path.open("w") as out:
         for p in sorted(patients):
-            out.write(json.dumps({"resourceType": "Patient", "id": patient_id(p),
-                                  "identifier": [{"system": "urn:bench", "value": p}]}) + "\n")
+            out.write(
+                json.dumps(
+                    {
+                        "resourceType": "Patient",
+                        "id": patient_id(p),
+                        "identifier": [{"system": "urn:bench", "value": p}],
+                    }
+                )
+                + "\n"
+            )
     return claims_path, patients_path, json_path
 
 
@@ -135,16 +159,28 @@ def _child(paths: list[str], jobs: int) -> None:
     child_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     keys = sorted({f"{f.rule}|{f.severity}|{f.line}|{f.claim}" for f in result.findings})
     digest = hashlib.sha256("\n".join(keys).encode()).hexdigest()[:16]
-    print(json.dumps({"claims": result.claims, "findings": len(result.findings), "wall": wall,
-                      "self_kb": self_kb, "children_kb": child_kb,
-                      "peak_kb": self_kb + max(1, jobs) * child_kb, "digest": digest}))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "claims": result.claims,
+                "findings": len(result.findings),
+                "wall": wall,
+                "self_kb": self_kb,
+                "children_kb": child_kb,
+                "peak_kb": self_kb + max(1, jobs) * child_kb,
+                "digest": digest,
+            }
+        )
+    )
 
 
 def run(paths: list[Path], jobs: int) -> dict[str, Any]:
     out = subprocess.run(
         [sys.executable, __file__, "--jobs", str(jobs), "--child", *map(str, paths)],
-        check=True, capture_output=True, text=True,
-    )  # fmt: skip
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -166,18 +202,24 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="claimgraph-bench-fhir-") as tmp:
         claims, patients, as_json = write_files(Path(tmp), args.size)
         mb = claims.stat().st_size / 1e6
-        print(f"{args.size} FHIR Claims as NDJSON ({mb:.0f} MB) + Patient.ndjson, fast engine, "
-              f"--jobs {args.jobs}, {os.cpu_count()} cores")  # fmt: skip
+        print(
+            f"{args.size} FHIR Claims as NDJSON ({mb:.0f} MB) + Patient.ndjson, fast engine, "
+            f"--jobs {args.jobs}, {os.cpu_count()} cores"
+        )
         f = run([claims, patients], args.jobs)
         rate = f["claims"] / f["wall"] if f["wall"] else 0.0
-        print(f"claims {f['claims']}  findings {f['findings']}  wall {f['wall']:.1f} s  "
-              f"{rate:.0f} claims/s  peak RSS {f['peak_kb'] / 1024:.0f} MB (main "
-              f"{f['self_kb'] / 1024:.0f} MB, largest worker {f['children_kb'] / 1024:.0f} MB)")  # fmt: skip
+        print(
+            f"claims {f['claims']}  findings {f['findings']}  wall {f['wall']:.1f} s  "
+            f"{rate:.0f} claims/s  peak RSS {f['peak_kb'] / 1024:.0f} MB (main "
+            f"{f['self_kb'] / 1024:.0f} MB, largest worker {f['children_kb'] / 1024:.0f} MB)"
+        )
         if args.compare:
             j = run([as_json], args.jobs)
             same = "the same" if j["digest"] == f["digest"] else "DIFFERENT"
-            print(f"JSON form: findings {j['findings']}, {j['claims'] / j['wall']:.0f} claims/s; "
-                  f"findings are {same}")  # fmt: skip
+            print(
+                f"JSON form: findings {j['findings']}, {j['claims'] / j['wall']:.0f} claims/s; "
+                f"findings are {same}"
+            )
         print(f"target: >= {TARGET} claims/s, bounded memory")
 
 
