@@ -98,6 +98,8 @@ class CG(DefinedNamespace):
     DiagnosisCode: URIRef
     DocumentationArtifact: URIRef
     DocumentationType: URIRef
+    FhirCode: URIRef
+    FhirCodeSystem: URIRef
     HCPCSCode: URIRef
     ICD10CMCode: URIRef
     MUETableRelease: URIRef
@@ -129,6 +131,7 @@ class CG(DefinedNamespace):
     billingProvider: URIRef
     carc: URIRef
     careSetting: URIRef
+    bodySiteCode: URIRef
     claimId: URIRef
     codeCount: URIRef
     column1Code: URIRef
@@ -166,7 +169,10 @@ class CG(DefinedNamespace):
     hasDiagnosis: URIRef
     hasDocument: URIRef
     hasLine: URIRef
+    hierarchicalCodes: URIRef
+    impliesPayer: URIRef
     inCategory: URIRef
+    inFhirSystem: URIRef
     inFullCodeSet: URIRef
     isAttended: URIRef
     isRental: URIRef
@@ -193,6 +199,7 @@ class CG(DefinedNamespace):
     patientId: URIRef
     payer: URIRef
     paymentCategory: URIRef
+    placeOfService: URIRef
     preferredAlternative: URIRef
     pricedWithoutModifier: URIRef
     pricingIndicator: URIRef
@@ -204,6 +211,7 @@ class CG(DefinedNamespace):
     procedureCode: URIRef
     rarc: URIRef
     quarter: URIRef
+    readAs: URIRef
     reason: URIRef
     redFlagDiagnosis: URIRef
     relatedCode: URIRef
@@ -223,12 +231,15 @@ class CG(DefinedNamespace):
     tableCode: URIRef
     tableFile: URIRef
     tableVersion: URIRef
+    systemPrefix: URIRef
+    systemUri: URIRef
     topic: URIRef
     unitBand: URIRef
     units: URIRef
     unitsAllowed: URIRef
     url: URIRef
     usesCodeGroup: URIRef
+    valueIsPayerName: URIRef
     windowDays: URIRef
 
 

@@ -73,6 +73,11 @@ class LineData:
     description: Any = None
     unit_basis: str | None = None  # X12 SV103: "UN" units (default), "MJ" minutes
     minutes: Any = None  # anesthesia/timed minutes when the input gives minutes, not units
+    place_of_service: str | None = None  # CMS place-of-service code (FHIR location, RIF)
+    body_site_code: str | None = None  # SNOMED CT concept IRI of a coded body site
+    # FHIR ExplanationOfBenefit item.adjudication as (category code, amount or reason code):
+    # kept for reports, never part of the claim RDF (the rules check what was billed)
+    adjudication: list[tuple[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -146,9 +151,11 @@ _T = {name: str(CG[name]) for name in (
     "billingProvider",
     "hasDiagnosis", "primaryDiagnosis", "hasLine", "lineNumber", "procedureCode", "modifier",
     "units", "serviceDate", "bodySite", "description", "hasDocument", "documentType", "forLine",
+    "placeOfService", "bodySiteCode",
 )}  # fmt: skip
 _FIELD = {name: str(iri) for name, iri in DOCUMENT_FIELDS.items()}
 _ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_WHOLE = re.compile(r"^\s*[+-]?[0-9]{1,15}(\.0*)?\s*$")
 _iris: dict[tuple[Any, ...], str] = {}
 
 
@@ -172,6 +179,21 @@ def value_term(value: Any) -> tuple[str, str | None]:
     if isinstance(value, float | Decimal):
         return str(value), _XSD + "decimal"
     return str(value), None
+
+
+def whole_units(value: Any) -> Any:
+    """Units as an integer when they are a whole number however written (1, 1.0, "2", "1.00");
+    anything else as given, so STRUCT-02 reports it (DOMAIN.md 7)."""
+    if isinstance(value, bool | int):
+        return value
+    if isinstance(value, float | Decimal):
+        with suppress(ValueError, ArithmeticError):
+            if value == int(value):
+                return int(value)
+        return value
+    if isinstance(value, str) and _WHOLE.match(value):
+        return int(Decimal(value.strip()))
+    return value
 
 
 def date_term(value: Any) -> tuple[str, str | None]:
@@ -217,13 +239,17 @@ def plain_triples(claim: ClaimData) -> Iterator[PlainTriple]:
             if isinstance(m, str) and m.strip():
                 yield ln, T["modifier"], _iri(modifier_iri, m)
         if line.units is not None:
-            yield ln, T["units"], value_term(line.units)
+            yield ln, T["units"], value_term(whole_units(line.units))
         if line.service_date is not None:
             yield ln, T["serviceDate"], date_term(line.service_date)
         if line.body_site:
             yield ln, T["bodySite"], (str(line.body_site), None)
         if line.description:
             yield ln, T["description"], (str(line.description), None)
+        if line.place_of_service:
+            yield ln, T["placeOfService"], (str(line.place_of_service), None)
+        if line.body_site_code:
+            yield ln, T["bodySiteCode"], str(line.body_site_code)
     for n, doc in enumerate(claim.documents, start=1):
         d = f"{c}/document/{n}"  # namespaces.document_iri
         yield c, T["hasDocument"], d
