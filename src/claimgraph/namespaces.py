@@ -87,6 +87,7 @@ class CG(DefinedNamespace):
     DocumentationType: URIRef
     HCPCSCode: URIRef
     ICD10CMCode: URIRef
+    ICD9CMCode: URIRef
     Modifier: URIRef
     Payer: URIRef
     ProcedureCode: URIRef
@@ -94,6 +95,7 @@ class CG(DefinedNamespace):
     Source: URIRef
     Topic: URIRef
     UnitBand: URIRef
+    ValiditySpan: URIRef
     aboutCode: URIRef
     actionCode: URIRef
     actionEffectiveDate: URIRef
@@ -104,6 +106,7 @@ class CG(DefinedNamespace):
     authorizationNumber: URIRef
     betosCode: URIRef
     billable: URIRef
+    billableSpan: URIRef
     billableUntil: URIRef
     bodySite: URIRef
     claimId: URIRef
@@ -122,6 +125,7 @@ class CG(DefinedNamespace):
     durationWeeks: URIRef
     effectiveFrom: URIRef
     effectiveUntil: URIRef
+    endedOn: URIRef
     excludesPayer: URIRef
     expectedImprovement: URIRef
     expectsDocumentation: URIRef
@@ -135,6 +139,8 @@ class CG(DefinedNamespace):
     hasDiagnosis: URIRef
     hasDocument: URIRef
     hasLine: URIRef
+    headerChildren: URIRef
+    headerSpan: URIRef
     inCategory: URIRef
     inFullCodeSet: URIRef
     isAttended: URIRef
@@ -183,6 +189,8 @@ class CG(DefinedNamespace):
     unitsAllowed: URIRef
     url: URIRef
     usesCodeGroup: URIRef
+    validFrom: URIRef
+    validUntil: URIRef
     windowDays: URIRef
 
 
@@ -211,9 +219,18 @@ def icd10cm_dotted(code: str) -> str:
     return code if len(code) <= 3 else f"{code[:3]}.{code[3:]}"
 
 
+def icd9cm_dotted(code: str) -> str:
+    """ICD-9-CM code with its dot (51881 -> 518.81, E8888 -> E888.8, V7389 -> V73.89)."""
+    code = code.strip().upper().replace(".", "")
+    head = 4 if code.startswith("E") else 3
+    return code if len(code) <= head else f"{code[:head]}.{code[head:]}"
+
+
 def diagnosis_iri(code: str, system: str = "icd10cm") -> URIRef:
     if system == "icd10cm":
         return URIRef(str(ICD10CM) + quote(icd10cm_dotted(code), safe="."))
+    if system == "icd9cm":
+        return URIRef(str(ICD9CM) + quote(icd9cm_dotted(code), safe="."))
     return URIRef(BASE + f"code/{system}/" + quote(code.strip().upper(), safe="."))
 
 
