@@ -70,7 +70,7 @@ def test_the_engine_ignores_a_tampered_cache(cache_dir: Path) -> None:
     os.chmod(path, 0o666)  # someone else could have written it
     try:
         engine = fast.load_engine()
-        assert engine.queries and all("SERVICE" not in q for _, q, _ in engine.queries)
+        assert engine.queries and all("SERVICE" not in q for _, q, _, _ in engine.queries)
         assert len(engine.queries) > 40
         assert stat.S_IMODE(path.stat().st_mode) == 0o600  # rebuilt and replaced
     finally:

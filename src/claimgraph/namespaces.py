@@ -109,6 +109,7 @@ class CG(DefinedNamespace):
     billableSpan: URIRef
     billableUntil: URIRef
     bodySite: URIRef
+    billingProvider: URIRef
     claimId: URIRef
     codeCount: URIRef
     commonDenialReason: URIRef

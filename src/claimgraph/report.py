@@ -134,7 +134,8 @@ def report_graph(result: ValidationResult) -> Any:
     g.add((report, SH.conforms, Literal(result.conforms)))
     for i, f in enumerate(result.findings, start=1):
         r = BNode(f"result{i}")
-        focus: URIRef = claim_iri(f.claim) if f.line is None else line_iri(f.claim, f.line)
+        node = f.uid or f.claim or "input"
+        focus: URIRef = claim_iri(node) if f.line is None else line_iri(node, f.line)
         g.add((report, SH.result, r))
         g.add((r, RDF.type, SH.ValidationResult))
         g.add((r, SH.focusNode, focus))

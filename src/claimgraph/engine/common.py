@@ -5,7 +5,8 @@
   sets), added to the data graph so the rules can read them.
 - `Rulebook`: every shape that reports findings, with its rule id, severity, message, sources.
   A rule may have parts (shapes with `dct:isPartOf` the rule) with their own severity/message.
-- `to_finding` / `finalize`: a (focus node, shape) result as a `Finding`, deduplicated, sorted.
+- `ClaimContext` / `focus_index` / `finalize`: a (focus node, shape) result as a `Finding` with its
+  claim's context, deduplicated, sorted; message templates ({?var}) filled from the result.
 - `patient_batches`: claims in batches that keep each patient's claims together (NMR-02).
 """
 
@@ -27,7 +28,6 @@ from ..ingest.model import ClaimData
 from ..namespaces import (
     BASE,
     CG,
-    CLAIM,
     CODE,
     DCT,
     MODIFIER,
@@ -40,7 +40,6 @@ from ..namespaces import (
 Triple = tuple[Node, Node, Node]
 
 SEVERITY_NAMES = {SH.Violation: "violation", SH.Warning: "warning", SH.Info: "info"}
-_LINE_RE = re.compile(r"^(?P<claim>[^/]+)(?:/line/(?P<line>[0-9]+))?$")
 # CPT modifiers are two digits (59); HCPCS modifiers have a letter
 _CPT_MODIFIER_RE = re.compile(r"^[0-9]{2}$")
 
@@ -251,72 +250,117 @@ def payers_in(name: str) -> set[str]:
 # ---------------------------------------------------------------------------------------------
 
 
-def line_codes(claims: Iterable[ClaimData]) -> dict[URIRef, str]:
-    """Line IRI -> the procedure code as billed (upper case), for the findings' `code`."""
-    from ..namespaces import line_iri
+@dataclass(frozen=True, slots=True)
+class ClaimContext:
+    """What a finding says about its claim: identity, origin, payer, line codes and dates."""
 
-    out: dict[URIRef, str] = {}
-    for c in claims:
-        for n, line in enumerate(c.lines, start=1):
-            if isinstance(line.code, str) and line.code.strip():
-                out[line_iri(c.key, n)] = line.code.strip().upper()
-    return out
+    uid: str
+    claim: str  # the id as given, or '#<n>'
+    file: str | None
+    position: str | None
+    payer: str | None
+    codes: tuple[str | None, ...]  # procedure code of each line, as billed (upper case)
+    dates: tuple[str | None, ...]  # service date of each line, as given
 
-
-def _code_of(focus: URIRef, index: Graph | Mapping[URIRef, str]) -> str | None:
-    if isinstance(index, Graph):
-        codes = sorted(o for o in index.objects(focus, CG.procedureCode) if isinstance(o, URIRef))
-        if not codes:
-            return None
-        return _text(index, codes[0], SKOS.notation) or _local_name(codes[0])
-    return index.get(focus)
-
-
-def focus_position(focus: Node) -> tuple[str, int | None]:
-    """(claim key, line number or None) of a claim or line IRI."""
-    rest = str(focus)[len(str(CLAIM)) :] if str(focus).startswith(str(CLAIM)) else str(focus)
-    m = _LINE_RE.match(rest)
-    if not m:
-        return unquote(rest), None
-    return unquote(m["claim"]), int(m["line"]) if m["line"] else None
+    def finding(
+        self, line: int | None, rule: str, severity: str, message: str, source: str,
+        facts: tuple[tuple[str, str], ...] = (),
+    ) -> Finding:  # fmt: skip
+        """A finding of this claim (line None: the claim as a whole)."""
+        if line is not None and 0 < line <= len(self.codes):
+            code, date = self.codes[line - 1], self.dates[line - 1]
+        else:
+            code, date = None, next((d for d in self.dates if d), None)
+        return Finding(
+            claim=self.claim, line=line, rule=rule, severity=severity, code=code,
+            message=message, source=source, file=self.file, position=self.position,
+            payer=self.payer, service_date=date, facts=facts, uid=self.uid,
+        )  # fmt: skip
 
 
-def to_finding(
-    focus_node: Node,
-    rule_iri: URIRef,
-    claims_graph_or_index: Graph | Mapping[URIRef, str],
-    rulebook: Rulebook,
-    message: str | None = None,
-) -> Finding:
-    """A shape's result on a claim or line as a Finding; `message` overrides the shape's."""
-    entry = rulebook.entry(rule_iri)
-    claim, line = focus_position(focus_node)
-    code = _code_of(focus_node, claims_graph_or_index) if line is not None else None  # type: ignore[arg-type]
-    return Finding(
-        claim=claim,
-        line=line,
-        rule=entry.rule.id,
-        severity=entry.severity,
-        code=code,
-        message=" ".join(message.split()) if message else entry.message,
-        source=entry.rule.source,
+def claim_context(claim: ClaimData) -> ClaimContext:
+    codes = tuple(
+        ln.code.strip().upper() if isinstance(ln.code, str) and ln.code.strip() else None
+        for ln in claim.lines
+    )
+    dates = tuple(str(ln.service_date) if ln.service_date else None for ln in claim.lines)
+    payer = claim.payer.strip().lower() if isinstance(claim.payer, str) and claim.payer else None
+    return ClaimContext(
+        claim.uid or claim.key, claim.key, claim.source, claim.position, payer, codes, dates
     )
 
 
+def with_uids(claims: Iterable[ClaimData]) -> Iterator[ClaimData]:
+    """The claims, each with a uid: claims built outside `ingest.read_claims` (the Python API,
+    tests) get one from their position in `claims`, so equal ids never merge two claims."""
+    from ..ingest.model import assign_uid
+
+    for n, claim in enumerate(claims, start=1):
+        if not claim.uid:
+            claim.position = claim.position or f"record {n}"
+            assign_uid(claim, claim.source or "records")
+        yield claim
+
+
+def focus_index(contexts: Iterable[ClaimContext]) -> dict[str, tuple[ClaimContext, int | None]]:
+    """Claim and line IRI -> (claim context, line number or None)."""
+    from ..namespaces import claim_iri
+
+    out: dict[str, tuple[ClaimContext, int | None]] = {}
+    for ctx in contexts:
+        c = str(claim_iri(ctx.uid))
+        out[c] = (ctx, None)
+        for n in range(1, len(ctx.codes) + 1):
+            out[f"{c}/line/{n}"] = (ctx, n)
+    return out
+
+
+_TEMPLATE_VAR = re.compile(r"\{[?$]([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def template_vars(message: str) -> tuple[str, ...]:
+    """The variables a message template substitutes ({?dx}), in order of first use."""
+    return tuple(dict.fromkeys(m.group(1) for m in _TEMPLATE_VAR.finditer(message)))
+
+
+def fill_template(message: str, values: Mapping[str, str]) -> str:
+    """The template with its {?var} replaced by `values` (an unbound variable stays as is)."""
+    return _TEMPLATE_VAR.sub(lambda m: values.get(m.group(1), m.group(0)), message)
+
+
+def template_facts(template: str, message: str) -> tuple[tuple[str, str], ...]:
+    """The values a filled template received, read back from the message (pyshacl reports the
+    filled message only). Empty when the message does not match the template."""
+    names = template_vars(template)
+    if not names:
+        return ()
+    parts = _TEMPLATE_VAR.split(" ".join(template.split()))
+    pattern = ""
+    for i, p in enumerate(parts):
+        if i % 2 == 0:
+            pattern += re.escape(p)
+        else:  # a variable: capture it where it first appears, match it again after
+            pattern += f"(?P={p})" if p in parts[1:i:2] else f"(?P<{p}>.*?)"
+    m = re.fullmatch(pattern, " ".join(message.split()), re.S)
+    return tuple(sorted((n, m.group(n)) for n in names)) if m else ()
+
+
 def finalize(findings: Iterable[Finding]) -> list[Finding]:
-    """One finding per (claim, line, rule, severity) (the first by message), in report order."""
-    best: dict[tuple[str, int | None, str, str], Finding] = {}
+    """One finding per (claim, line, rule, severity, facts), in report order."""
+    best: dict[tuple[object, ...], Finding] = {}
     for f in findings:
-        old = best.get(f.ident)
+        k = (f.uid or f.claim, f.line, f.rule, f.severity, f.facts)
+        old = best.get(k)
         if old is None or f.message < old.message:
-            best[f.ident] = f
+            best[k] = f
     return sorted(best.values(), key=sort_key)
 
 
-def sort_key(f: Finding) -> tuple[str, int, str, int]:
+def sort_key(f: Finding) -> tuple[str, str, str, int, str, int, tuple[tuple[str, str], ...]]:
     from ..findings import SEVERITIES
 
-    return (f.claim, f.line or 0, f.rule, SEVERITIES.index(f.severity))
+    return (f.file or "", f.claim or "", f.uid, f.line or 0, f.rule,
+            SEVERITIES.index(f.severity), f.facts)  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------
@@ -361,13 +405,17 @@ __all__ = [
     "Rulebook",
     "ShapeEntry",
     "enrichment",
+    "ClaimContext",
+    "claim_context",
+    "fill_template",
     "finalize",
-    "focus_position",
-    "line_codes",
+    "focus_index",
+    "with_uids",
+    "template_facts",
+    "template_vars",
     "pack",
     "patient_batches",
     "payer_iri",
     "payers_in",
     "rulebook",
-    "to_finding",
 ]

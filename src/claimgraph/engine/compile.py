@@ -35,6 +35,7 @@ from rdflib.term import Node
 
 from ..errors import InternalError
 from ..namespaces import SH
+from .common import template_vars
 
 SEVERITY_NAMES = {SH.Violation: "violation", SH.Warning: "warning", SH.Info: "info"}
 OWL_CLASS = URIRef("http://www.w3.org/2002/07/owl#Class")
@@ -70,6 +71,7 @@ class Check:
     severity: str  # "violation" | "warning" | "info", as pyshacl reports it
     component: str  # "sparql", "minCount", ...
     query: str
+    project: tuple[str, ...] = ()  # message-template variables the query returns after ?this
 
     @property
     def cross_claim(self) -> bool:
@@ -221,8 +223,11 @@ def _inside_group(k: int, a: int, b: int, pairs: dict[int, int]) -> bool:
     return any(a <= o < k < c for o, c in pairs.items() if o < b)
 
 
-def rewrite_sparql(select: str, shape: str, target: str, prefixes: dict[str, str]) -> str:
-    """The pyshacl-equivalent all-focus-nodes query of one `sh:select` (see module doc)."""
+def rewrite_sparql(
+    select: str, shape: str, target: str, prefixes: dict[str, str], project: tuple[str, ...] = ()
+) -> str:
+    """The pyshacl-equivalent all-focus-nodes query of one `sh:select` (see module doc);
+    `project`: variables of the message template, returned beside ?this."""
     toks = _tokens(select)
     for t in toks:
         if t.upper in _REFUSED:
@@ -302,7 +307,8 @@ def rewrite_sparql(select: str, shape: str, target: str, prefixes: dict[str, str
     body = "".join(parts)
     declared = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in prefixes.items())
     declared += " ".join(t.text for t in prologue) + "\n"
-    return f"{declared}SELECT DISTINCT ?this WHERE {{\n{{ {body} }}\n}}"
+    projected = "".join(f" ?{v}" for v in project)
+    return f"{declared}SELECT DISTINCT ?this{projected} WHERE {{\n{{ {body} }}\n}}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -559,8 +565,14 @@ def compile_shape(kg: Graph, sg: Graph, shape: URIRef) -> list[Check]:
             if len(selects) != 1:
                 raise ValueError("sh:sparql needs exactly one sh:select")
             _pyshacl_accepts(str(selects[0]))
-            query = rewrite_sparql(str(selects[0]), str(shape), target, _prefixes(sg, sp))
-            checks.append(Check(str(shape), str(shape), severity, "sparql", query))
+            message = sg.value(sp, SH.message) or sg.value(shape, SH.message)
+            project = template_vars(str(message)) if message is not None else ()
+            if "this" in project:
+                raise ValueError("a message template may not substitute $this")
+            query = rewrite_sparql(
+                str(selects[0]), str(shape), target, _prefixes(sg, sp), project
+            )
+            checks.append(Check(str(shape), str(shape), severity, "sparql", query, project))
         return checks
     except (ValueError, KeyError) as e:
         raise CompileError(f"cannot compile shape {shape}: {e}") from None

@@ -23,6 +23,7 @@ import json
 import urllib.parse
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 from ..errors import ClaimgraphError
 from ..findings import Finding
@@ -84,14 +85,46 @@ def count_claims(url: str, graph: str | None, *, timeout: float = TIMEOUT) -> in
     return 0
 
 
+def _with_context(query: str) -> str:
+    """A compiled check that also returns its focus node's claim id, line number, code, date."""
+    head = query.index("SELECT DISTINCT ?this")
+    where = query.index(" WHERE {", head)
+    projected = query[head + len("SELECT DISTINCT ?this") : where]
+    cg = str(CG)
+    return (
+        query[:head]
+        + f"SELECT ?this ?claim ?cid ?ln ?code ?date{projected} WHERE {{ {{"
+        + query[where + len(" WHERE {") :]
+        + f""" OPTIONAL {{ ?owner <{cg}hasLine> ?this }}
+  BIND (COALESCE(?owner, ?this) AS ?claim)
+  OPTIONAL {{ ?claim <{cg}claimId> ?cid }}
+  OPTIONAL {{ ?this <{cg}lineNumber> ?ln }}
+  OPTIONAL {{ ?this <{cg}procedureCode> ?code }}
+  OPTIONAL {{ ?this <{cg}serviceDate> ?date }} }}"""
+    )
+
+
+def _finding(row: dict[str, str], e: Any, project: tuple[str, ...]) -> Finding:
+    from .common import fill_template
+
+    claim = row.get("claim", "")
+    line = int(row["ln"]) if row.get("ln", "").isdigit() else None
+    code = urllib.parse.unquote(row["code"].rsplit("/", 1)[-1]) if row.get("code") else None
+    values = {v: row[v] for v in project if v in row}
+    return Finding(
+        claim=row.get("cid") or urllib.parse.unquote(claim.rstrip("/").rsplit("/", 1)[-1]),
+        line=line, rule=e.rule, severity=e.severity, code=code if line is not None else None,
+        message=fill_template(e.message, values), source=e.source,
+        service_date=row.get("date") or None, facts=tuple(sorted(values.items())), uid=claim,
+    )  # fmt: skip
+
+
 def validate_endpoint(
     url: str, graph: str | None, *, timeout: float = TIMEOUT, gsp: str | None = None
 ) -> list[Finding]:
     """All findings of the claims in `graph` of the server at `url`."""
-    from rdflib import URIRef
-
     from ..remote import _request, graph_store_target, put_graph
-    from .common import finalize, focus_position
+    from .common import finalize, template_vars
     from .fast import build_engine_checks
 
     if not graph:
@@ -104,16 +137,9 @@ def validate_endpoint(
         findings: list[Finding] = []
         for shape, query in checks:
             e = entries[shape]
-            wrapped = (
-                query.replace("SELECT DISTINCT ?this WHERE {", "SELECT ?this ?code WHERE { {", 1)
-                + f" OPTIONAL {{ ?this <{CG.procedureCode}> ?code }} }}"
-            )
-            for row in _select(url, wrapped, [graph, run_graph], timeout):
-                claim, line = focus_position(URIRef(row.get("this", "")))
-                code = row.get("code") if line is not None else None
-                if code:
-                    code = urllib.parse.unquote(code.rsplit("/", 1)[-1])
-                findings.append(Finding(claim, line, e.rule, e.severity, code, e.message, e.source))
+            project = template_vars(e.message)
+            for row in _select(url, _with_context(query), [graph, run_graph], timeout):
+                findings.append(_finding(row, e, project))
         return finalize(findings)
     finally:
         ep = graph_store_target(url, gsp, run_graph)

@@ -30,12 +30,13 @@ from typing import Any, cast
 from .. import __version__
 from ..findings import Finding
 from ..ingest.model import ClaimData
+from .common import ClaimContext, claim_context, fill_template, focus_index, with_uids
 from .ntriples import claim_ntriples
 
 BATCH = 300  # claims per batch (some rules cost more with more claims of one date in a batch)
 HOLD_RAW = 64 << 20  # bytes of held claim text kept uncompressed before compressing the rest
 MAX_IN_FLIGHT = 2  # batches queued per worker process
-CACHE_FORMAT = "1"
+CACHE_FORMAT = "2"
 
 
 # --------------------------------------------------------------------------------------------
@@ -55,7 +56,8 @@ class Entry:
 @dataclass(frozen=True)
 class Engine:
     kg_nt: bytes  # ontology + shapes, N-Triples
-    queries: tuple[tuple[str, str, bool], ...]  # (source shape IRI, query, cross-claim)
+    # (source shape IRI, query, cross-claim, message-template variables the query returns)
+    queries: tuple[tuple[str, str, bool, tuple[str, ...]], ...]
     entries: dict[str, Entry]  # source shape IRI -> what its findings say
     standard: tuple[tuple[str, str], ...] = ()  # the same checks in standard SPARQL 1.1
 
@@ -93,7 +95,7 @@ def build_engine() -> Engine:
     # pyshacl reports a finding under the shape it comes from; the reference keeps only shapes
     # of the rulebook (rules and their named parts), so do the same.
     kept = [c for c in checks if c.shape in entries]
-    queries = tuple((c.shape, lateral_exists(c.query), c.cross_claim) for c in kept)
+    queries = tuple((c.shape, lateral_exists(c.query), c.cross_claim, c.project) for c in kept)
     standard = tuple((c.shape, c.query) for c in kept)
     kg_nt = kg.serialize(format="nt", encoding="utf-8")
     return Engine(kg_nt, queries, entries, standard)  # type: ignore[arg-type]
@@ -136,7 +138,7 @@ def load_engine() -> Engine:
         data = json.loads(raw or b"null")
         return Engine(
             data["kg_nt"].encode("utf-8"),
-            tuple((s, q, bool(x)) for s, q, x in data["queries"]),
+            tuple((s, q, bool(x), tuple(v)) for s, q, x, v in data["queries"]),
             {k: Entry(*v) for k, v in data["entries"].items()},
             tuple((s, q) for s, q in data["standard"]),
         )
@@ -159,10 +161,10 @@ def build_engine_checks() -> tuple[tuple[tuple[str, str], ...], dict[str, Entry]
 
 @dataclass(slots=True)
 class Record:
-    """One claim, ready to load: its N-Triples (maybe zlib-compressed) and its finding index."""
+    """One claim, ready to load: its N-Triples (maybe zlib-compressed) and what its findings
+    say about it (identity, origin, payer, line codes and dates)."""
 
-    key: str
-    codes: tuple[str | None, ...]  # procedure code of each line, as billed
+    ctx: ClaimContext
     terms: tuple[str, ...]  # "p<iri>", "m<iri>", "d<iri>": codes used (enrichment facts)
     nt: bytes
     patient: bool  # has a patient: its cross-claim checks wait for all the patient's claims
@@ -171,11 +173,7 @@ class Record:
 def encode(claim: ClaimData) -> Record:
     terms: set[str] = set()
     nt = claim_ntriples(claim, terms).encode("utf-8")
-    codes = tuple(
-        ln.code.strip().upper() if isinstance(ln.code, str) and ln.code.strip() else None
-        for ln in claim.lines
-    )
-    return Record(claim.key, codes, tuple(terms), nt, claim.patient not in (None, ""))
+    return Record(claim_context(claim), tuple(terms), nt, claim.patient not in (None, ""))
 
 
 class Enricher:
@@ -241,8 +239,6 @@ class _BatchRunner:
         self.engine = engine
 
     def run(self, job: Job) -> Result:
-        from ..namespaces import claim_iri
-
         ox = self.ox
         phase, batch, facts = job
         if phase == 1:
@@ -256,15 +252,11 @@ class _BatchRunner:
         store = ox.Store()
         store.load(self.engine.kg_nt + text + facts, format=ox.RdfFormat.N_TRIPLES, lenient=True)
         try:
-            index: dict[str, tuple[str, int | None, str | None, int]] = {}
-            for i, r in enumerate(batch):
-                c = str(claim_iri(r.key))
-                index[c] = (r.key, None, None, i)
-                for n, code in enumerate(r.codes, start=1):
-                    index[f"{c}/line/{n}"] = (r.key, n, code, i)
+            where = {id(r.ctx): i for i, r in enumerate(batch)}
+            index = focus_index(r.ctx for r in batch)
             final: list[Finding] = []
             tentative: list[tuple[int, Finding]] = []
-            for shape, query, cross in self.engine.queries:
+            for shape, query, cross, project in self.engine.queries:
                 if phase == 2 and not cross:
                     continue
                 e = self.engine.entries[shape]
@@ -274,9 +266,16 @@ class _BatchRunner:
                     pos = index.get(focus.value) if isinstance(focus, ox.NamedNode) else None
                     if pos is None:
                         continue  # not a claim or line of this batch
-                    f = Finding(pos[0], pos[1], e.rule, e.severity, pos[2], e.message, e.source)
-                    if phase == 1 and cross and batch[pos[3]].patient:
-                        tentative.append((pos[3], f))  # final if the patient has one claim
+                    ctx, line = pos
+                    message, bound = e.message, cast(tuple[tuple[str, str], ...], ())
+                    if project:
+                        values = {v: row[v].value for v in project if row[v] is not None}
+                        message = fill_template(e.message, values)
+                        bound = tuple(sorted(values.items()))
+                    f = ctx.finding(line, e.rule, e.severity, message, e.source, bound)
+                    i = where[id(ctx)]
+                    if phase == 1 and cross and batch[i].patient:
+                        tentative.append((i, f))  # final if the patient has one claim
                     else:
                         final.append(f)
             return final, tentative, held
@@ -359,9 +358,7 @@ class Dispatcher:
             self.tentative.setdefault(patients[i], []).append(f)
         for i, blob in held:
             r = batch[i]
-            self.held.setdefault(patients[i], []).append(
-                Record(r.key, r.codes, r.terms, blob, True)
-            )
+            self.held.setdefault(patients[i], []).append(Record(r.ctx, r.terms, blob, True))
         self.on_done(phase, len(batch))
 
     def settle(self) -> None:
@@ -464,7 +461,7 @@ def validate_claims(
     try:
         batch: list[Record] = []
         patients: list[str | None] = []
-        for claim in claims:
+        for claim in with_uids(claims):
             bar.claim_read()
             batch.append(encode(claim))
             patients.append(str(claim.patient) if claim.patient not in (None, "") else None)
@@ -475,7 +472,7 @@ def validate_claims(
             dispatcher.submit((1, batch, enricher.facts(batch)), patients)
         dispatcher.drain()
         dispatcher.settle()
-        if any(cross for _s, _q, cross in engine.queries):
+        if any(cross for _s, _q, cross, _v in engine.queries):
             bar.phase2(sum(len(g) for g in dispatcher.held.values()))
             for group in patient_batches(dispatcher.held, size):
                 dispatcher.submit((2, group, enricher.facts(group)), [None] * len(group))

@@ -20,7 +20,16 @@ from rdflib.term import Node
 from ..findings import Finding
 from ..ingest.model import ClaimData
 from ..namespaces import SH
-from .common import enrichment, finalize, line_codes, patient_batches, rulebook, to_finding
+from .common import (
+    claim_context,
+    enrichment,
+    finalize,
+    focus_index,
+    patient_batches,
+    rulebook,
+    template_facts,
+    with_uids,
+)
 
 BATCH = 100  # claims per pyshacl run (memory stays bounded; each run costs ~10 ms fixed)
 
@@ -117,15 +126,26 @@ def shape_results(claims: list[ClaimData]) -> list[tuple[URIRef, Node, str | Non
 def validate_batch(claims: list[ClaimData]) -> list[Finding]:
     """Findings of one batch (claims of one patient always in the same batch)."""
     book = rulebook()
-    index = line_codes(claims)
-    return [to_finding(f, s, index, book, m) for s, f, m in shape_results(claims)]
+    index = focus_index(claim_context(c) for c in claims)
+    out = []
+    for shape, focus, own in shape_results(claims):
+        pos = index.get(str(focus))
+        if pos is None:
+            continue  # not a claim or line of this batch
+        ctx, line = pos
+        entry = book.entry(shape)
+        message = " ".join(own.split()) if own else entry.message
+        facts = template_facts(entry.message, message) if own else ()
+        out.append(ctx.finding(line, entry.rule.id, entry.severity, message, entry.rule.source,
+                               facts))  # fmt: skip
+    return out
 
 
 def validate_claims(
     claims: Iterable[ClaimData], *, jobs: int = 1, progress: bool = False
 ) -> list[Finding]:
     """All findings of `claims` with pyshacl, batch by batch (`jobs` processes)."""
-    batches = list(patient_batches(claims, BATCH))
+    batches = list(patient_batches(with_uids(claims), BATCH))
     total = sum(len(b) for b in batches)
     findings: list[Finding] = []
     done = 0

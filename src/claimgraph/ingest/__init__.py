@@ -12,13 +12,14 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from ..errors import InputError
-from .model import ClaimData, DocumentData, LineData, claim_triples, to_graph
+from .model import ClaimData, DocumentData, LineData, assign_uid, claim_triples, to_graph
 
 __all__ = [
     "ClaimData",
     "DocumentData",
     "LineData",
     "SUFFIXES",
+    "assign_uid",
     "claim_triples",
     "claim_files",
     "detect_format",
@@ -58,6 +59,7 @@ def claim_files(paths: Iterable[str | Path]) -> list[Path]:
     URLs are refused: claimgraph reads local files only.
     """
     files: list[Path] = []
+    seen: set[Path] = set()
     for p in paths:
         text = str(p)
         if _is_url(text):
@@ -76,9 +78,12 @@ def claim_files(paths: Iterable[str | Path]) -> list[Path]:
                 raise InputError(
                     f"no claim files in this folder (expected {', '.join(SUFFIXES)})", path=text
                 )
-            files.extend(found)
+            files.extend(f for f in found if f.resolve() not in seen)
+            seen.update(f.resolve() for f in found)
         elif path.is_file():
-            files.append(path)
+            if path.resolve() not in seen:  # a file named twice is read once
+                files.append(path)
+                seen.add(path.resolve())
         elif path.exists():
             raise InputError("not a regular file", path=text)
         else:
@@ -169,7 +174,8 @@ def read_claims(
             )
     for path in files:
         try:
-            yield from read_file(path, warn, documents=doc_path)
+            for claim in read_file(path, warn, documents=doc_path):
+                yield assign_uid(claim, str(path))
         except RecursionError:
             raise InputError("input is nested too deeply to process", path=str(path)) from None
         except OSError as e:

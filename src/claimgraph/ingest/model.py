@@ -110,10 +110,12 @@ def resolve_diagnoses(claim: ClaimData) -> None:
 class LineData:
     code: Any = None
     modifiers: list[Any] = field(default_factory=list)
-    units: Any = None
+    units: Any = None  # service units as given (whole numbers however written are integers)
     service_date: Any = None
     body_site: Any = None
     description: Any = None
+    unit_basis: str | None = None  # X12 SV103: "UN" units (default), "MJ" minutes
+    minutes: Any = None  # anesthesia/timed minutes when the input gives minutes, not units
 
 
 @dataclass
@@ -125,7 +127,13 @@ class DocumentData:
 
 @dataclass
 class ClaimData:
-    """One claim as plain values; `index` is its 1-based position in the input."""
+    """One claim as plain values; `index` is its 1-based position in its file.
+
+    Identity: a claim is where it came from (`source` file, `position` in it) plus its id, never
+    its id alone (claim ids repeat across billing providers and files). `uid` is that identity
+    as a short hash, set by `ingest.read_claims` (or `assign_uid`): the claim's IRI is built
+    from it, so two claims with one id are two claims.
+    """
 
     index: int
     id: Any = None
@@ -134,11 +142,38 @@ class ClaimData:
     diagnoses: list[tuple[str, str]] = field(default_factory=list)  # (system, code)
     lines: list[LineData] = field(default_factory=list)
     documents: list[DocumentData] = field(default_factory=list)
+    source: str | None = None  # the input file as given ('-' for stdin)
+    position: str | None = None  # where in it: "segment 12", "entry 3", "line 7", "claim 2"
+    provider: str | None = None  # billing provider (X12 2010AA NPI, FHIR provider, JSON field)
+    uid: str = ""
+    # What the input says about the payer, before the one payer mapping resolves `payer` (a
+    # claimgraph payer id) from it: a name (NM1*PR, Organization.name, insurer.display, a JSON
+    # "payer" that is not an id), an X12 SBR09 claim filing indicator or its FHIR equivalent.
+    payer_name: str | None = None
+    filing_indicator: str | None = None
+    format: str | None = None  # input format the claim was read from (what it can carry)
+    use: str | None = None  # "claim" (default), "preauthorization", "predetermination"
 
     @property
     def key(self) -> str:
         """The claim's id, or '#<position>' when it has none (so it can still be reported)."""
         return str(self.id) if isinstance(self.id, str) and self.id else f"#{self.index}"
+
+    @property
+    def node(self) -> str:
+        """What the claim's IRI is built from: its uid, else (outside a run) its key."""
+        return self.uid or self.key
+
+
+def assign_uid(claim: ClaimData, source: str) -> ClaimData:
+    """Set `source`, a default `position` and the `uid` (a hash of source and position)."""
+    import hashlib
+
+    claim.source = claim.source or source
+    claim.position = claim.position or f"claim {claim.index}"
+    digest = hashlib.blake2b(f"{claim.source}\0{claim.position}".encode(), digest_size=8)
+    claim.uid = digest.hexdigest()
+    return claim
 
 
 # The mapping, once: `plain_triples` yields (subject IRI, predicate IRI, object) as plain
@@ -151,6 +186,7 @@ _XSD = str(XSD)
 _TYPE = str(RDF.type)
 _T = {name: str(CG[name]) for name in (
     "Claim", "ClaimLine", "DocumentationArtifact", "claimId", "payer", "patientId",
+    "billingProvider",
     "hasDiagnosis", "primaryDiagnosis", "hasLine", "lineNumber", "procedureCode", "modifier",
     "units", "serviceDate", "bodySite", "description", "hasDocument", "documentType", "forLine",
 )}  # fmt: skip
@@ -198,10 +234,12 @@ def _iso_date(value: str) -> str | None:
 def plain_triples(claim: ClaimData) -> Iterator[PlainTriple]:
     """The triples of one claim in the claimgraph vocabulary, as plain strings."""
     T = _T
-    c = str(claim_iri(claim.key))
+    c = str(claim_iri(claim.node))
     yield c, _TYPE, T["Claim"]
     if isinstance(claim.id, str) and claim.id:
         yield c, T["claimId"], (claim.id, None)
+    if claim.provider:
+        yield c, T["billingProvider"], (str(claim.provider), None)
     if isinstance(claim.payer, str) and claim.payer.strip():
         yield c, T["payer"], _iri(payer_iri, claim.payer)
     if claim.patient not in (None, ""):
