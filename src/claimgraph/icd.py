@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import Any
 
 from .errors import InternalError
 from .namespaces import icd9cm_dotted, icd10cm_dotted
@@ -194,18 +195,17 @@ def _next_day(day: dt.date | None) -> dt.date | None:
 class _Section:
     """One system's records, title blocks and releases inside the memory-mapped index."""
 
-    def __init__(self, data: mmap.mmap | bytes, base: int, system: str, meta: dict[str, object]):
+    def __init__(self, data: mmap.mmap | bytes, base: int, system: str, meta: dict[str, Any]):
         self.data = data
         self.system = system
-        rec_off, rec_len = meta["records"]  # type: ignore[misc]
-        blk_off, blk_len = meta["blocks"]  # type: ignore[misc]
-        self.titles_at = base + meta["titles"][0]  # type: ignore[index]
-        self.records_at = base + rec_off
+        rec_off, rec_len = meta["records"]
+        blk_off, blk_len = meta["blocks"]
+        self.titles_at: int = base + meta["titles"][0]
+        self.records_at: int = base + rec_off
         self.count = rec_len // _RECORD
         self.blocks = struct.unpack_from(f"<{blk_len // 4}I", data, base + blk_off)
         self.end = dt.date.fromisoformat(str(meta["end"])) if meta.get("end") else None
         rows = meta["releases"]
-        assert isinstance(rows, list)
         dates = [dt.date.fromisoformat(r[1]) for r in rows]
         self.releases = tuple(
             Release(
@@ -368,7 +368,7 @@ def children(code: str, on: dt.date | str, system: str = "icd10cm") -> tuple[str
     out = []
     i = section.bisect(target)
     while i < section.count and section.key(i).startswith(raw_prefix):
-        if section.billable_on(i, day):
+        if section.key(i) != target and section.billable_on(i, day):
             out.append(section.code_at(i))
         i += 1
     return tuple(out)
@@ -383,10 +383,10 @@ def status(code: str, on: dt.date | str, system: str | None = None) -> Status:
     dotted = normalize(code, system)
     entry = find(dotted, system)
     release = release_on(day, system)
-    if system != system_on(day):
-        return Status(dotted, system, day, WRONG_SYSTEM, release, entry)
     if entry is None:
         return Status(dotted, system, day, UNKNOWN, release, None)
+    if system != system_on(day):  # a code of the other code set's era
+        return Status(dotted, system, day, WRONG_SYSTEM, release, entry)
     for span in entry.spans:
         if span.covers(day):
             kids = children(dotted, day, system) if span.status == HEADER else ()

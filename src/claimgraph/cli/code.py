@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import importlib
 import json
 import os
@@ -52,6 +53,15 @@ def code(
             help="Code-set store to read (default: $CLAIMGRAPH_STORE, else the user data folder).",
         ),
     ] = None,
+    on: Annotated[
+        str | None,
+        typer.Option(
+            "--on",
+            metavar="DATE",
+            help="Show the code as of this service date (YYYY-MM-DD): billable or not, and "
+            "the release in force.",
+        ),
+    ] = None,
 ) -> None:
     """Show one code's card: descriptor, what articles get wrong, modifiers, documentation,
     denial reasons, related codes, diagnoses, the rules that apply and their sources.
@@ -60,9 +70,13 @@ def code(
     release's descriptor and dates next to the curated one, and a code only the imports know
     gets a card of its own.
 
+    A diagnosis code (ICD-10-CM, or ICD-9-CM before 2015-10-01) shows its history: the days
+    it was billable or a category header, from the bundled CDC/CMS releases, and its category,
+    block and chapter. `--on DATE` says what the release in force on that day says.
+
     `claimgraph code search TEXT` finds codes by the words of their descriptors.
 
-    Example: claimgraph code E1392 --payer medicare
+    Example: claimgraph code E1392 --payer medicare; claimgraph code M54.5 --on 2021-06-01
     """
     if code == "search":
         if not text:
@@ -78,12 +92,20 @@ def code(
         raise ClaimgraphError("a code card is printed as --format table or json")
     from ..card import build_card, render
 
-    card = build_card(code, payer, codeset_store=store)
+    day = _date(on) if on is not None else None
+    card = build_card(code, payer, codeset_store=store, on=day)
     if fmt is TableFormat.json:
         json.dump(card.as_dict(), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         render(card)
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise ClaimgraphError(f"--on takes a date as YYYY-MM-DD, not {text!r}") from None
 
 
 def search(text: str, system: System | None, limit: int, fmt: TableFormat) -> None:

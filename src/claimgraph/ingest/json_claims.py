@@ -92,13 +92,13 @@ def _diagnoses(items: list[Any], unknown: set[str]) -> list[tuple[str, str]]:
             system, code = split_diagnosis(d)
         elif isinstance(d, dict):
             unknown.update(f"diagnosis.{k}" for k in d.keys() - DIAGNOSIS_KEYS)
-            raw, code = d.get("system"), d.get("code")
-            if not isinstance(code, str):
+            raw, value = d.get("system"), d.get("code")
+            if not isinstance(value, str):
                 continue
             system = diagnosis_system(raw) or ""
             if raw is not None and not system:
                 unknown.add("diagnosis.system (not icd9cm or icd10cm)")
-            code = code.strip()
+            code = value.strip()
         else:
             continue
         if code:
