@@ -15,6 +15,7 @@ ICD-9-CM is the US diagnosis code set for services before 2015-10-01, ICD-10-CM 
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import json
 import mmap
@@ -22,13 +23,12 @@ import re
 import struct
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
 from .errors import InternalError
-from .namespaces import icd9cm_dotted, icd10cm_dotted
 
 INDEX = Path(__file__).resolve().parent / "_icd" / "icd.idx"
 HIERARCHY = Path(__file__).resolve().parent / "_icd" / "icd10cm_hierarchy.tsv"
@@ -86,8 +86,15 @@ class Code:
     code: str  # dotted, upper case
     system: str
     spans: tuple[Span, ...]  # billable then header, each at most once (see the data README)
-    title: str
-    short_title: str
+    record: int = field(default=-1, repr=False, compare=False)  # where its titles are
+
+    @property
+    def title(self) -> str:
+        return _section(self.system).titles(self.record)[0]
+
+    @property
+    def short_title(self) -> str:
+        return _section(self.system).titles(self.record)[1]
 
     def span(self, status: str) -> Span | None:
         return next((s for s in self.spans if s.status == status), None)
@@ -217,6 +224,7 @@ class _Section:
             )
             for i, r in enumerate(rows)
         )
+        self.effective = tuple(dates)
 
     def key(self, i: int) -> bytes:
         at = self.records_at + i * _RECORD
@@ -275,8 +283,7 @@ class _Section:
         return long, short or long
 
     def entry(self, i: int) -> Code:
-        long, short = self.titles(i)
-        return Code(self.code_at(i), self.system, self.spans_at(i), long, short)
+        return Code(self.code_at(i), self.system, self.spans_at(i), i)
 
 
 @lru_cache(maxsize=64)
@@ -313,6 +320,19 @@ def _section(system: str) -> _Section:
 _SHAPE = re.compile(r"^[A-Z0-9]{1,7}$")
 
 
+def icd10cm_dotted(code: str) -> str:
+    """ICD-10-CM code with its dot (M5459 -> M54.59), upper case."""
+    code = code.strip().upper().replace(".", "")
+    return code if len(code) <= 3 else f"{code[:3]}.{code[3:]}"
+
+
+def icd9cm_dotted(code: str) -> str:
+    """ICD-9-CM code with its dot (51881 -> 518.81, E8888 -> E888.8, V7389 -> V73.89)."""
+    code = code.strip().upper().replace(".", "")
+    head = 4 if code.startswith("E") else 3
+    return code if len(code) <= head else f"{code[:head]}.{code[head:]}"
+
+
 def normalize(code: str, system: str = "icd10cm") -> str:
     """The dotted, upper-case form: M5459 -> M54.59, 25000 -> 250.00 (ICD-9-CM)."""
     return icd9cm_dotted(code) if system == "icd9cm" else icd10cm_dotted(code)
@@ -331,10 +351,11 @@ def release_on(day: dt.date | str, system: str | None = None) -> Release | None:
     """The release of `system` (default: the one in force then) in force on `day`; None
     before its first release bundled (ICD-9-CM: v23 stands for FY2006 and earlier)."""
     day = _date(day)
-    rel = releases(system or system_on(day))
-    found = [r for r in rel if r.effective <= day]
-    if found:
-        return found[-1]
+    section = _section(system or system_on(day))
+    rel = section.releases
+    i = bisect.bisect_right(section.effective, day)
+    if i:
+        return rel[i - 1]
     return rel[0] if rel[0].system == "icd9cm" else None
 
 

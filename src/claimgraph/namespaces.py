@@ -13,6 +13,8 @@ from urllib.parse import quote
 from rdflib import Namespace, URIRef
 from rdflib.namespace import DefinedNamespace
 
+from .icd import icd9cm_dotted, icd10cm_dotted  # pure string functions, re-exported here
+
 BASE = "https://w3id.org/claimgraph/"
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
@@ -212,19 +214,6 @@ def procedure_code_iri(notation: str) -> URIRef:
     """IRI of a procedure code; a string of no known shape goes under code/unknown/."""
     system = code_system(notation)
     return URIRef(BASE + f"code/{system or 'unknown'}/" + quote(notation, safe=""))
-
-
-def icd10cm_dotted(code: str) -> str:
-    """ICD-10-CM code with its dot (M5459 -> M54.59), upper case."""
-    code = code.strip().upper().replace(".", "")
-    return code if len(code) <= 3 else f"{code[:3]}.{code[3:]}"
-
-
-def icd9cm_dotted(code: str) -> str:
-    """ICD-9-CM code with its dot (51881 -> 518.81, E8888 -> E888.8, V7389 -> V73.89)."""
-    code = code.strip().upper().replace(".", "")
-    head = 4 if code.startswith("E") else 3
-    return code if len(code) <= head else f"{code[:head]}.{code[head:]}"
 
 
 def diagnosis_iri(code: str, system: str = "icd10cm") -> URIRef:
