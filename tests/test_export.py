@@ -106,13 +106,14 @@ def test_relations_graphml_reads_in_networkx(runner: CliRunner, tmp_path: Path) 
     expected = graph_relationships()
     assert g.number_of_edges() == len(expected)
     node = g.nodes["hcpcs:E0745"]
-    assert node["code"] == "E0745"
+    assert node["label"] == node["code"] == "E0745"  # viewers show `label`: the code
     assert node["scheme"] == "hcpcs"
-    assert node["label"] == label(HCPCS + "E0745")
+    assert node["descriptor"] == label(HCPCS + "E0745")
     assert node["iri"] == HCPCS + "E0745"
     edges = g.get_edge_data("hcpcs:E0745", "hcpcs:E0744")
     edges = edges.values() if g.is_multigraph() else [edges]
     (edge,) = [e for e in edges if e["relation"] == label(CG + "confusableWith")]
+    assert edge["label"] == edge["relation"]
     assert "scoliosis" in edge["reason"]
     assert "article-000-e2120" in edge["source"].split()
     triples = {
@@ -277,3 +278,20 @@ def test_stdout_is_the_default(runner: CliRunner, tmp_path: Path) -> None:
     assert code == 0
     assert len(Graph().parse(data=out, format="nt")) > 0
     assert list(tmp_path.iterdir()) == []
+
+
+def test_relations_graphml_for_yed_reads_in_networkx(runner: CliRunner, tmp_path: Path) -> None:
+    nx = pytest.importorskip("networkx")
+    target = tmp_path / "relations.graphml"
+    code, _, err = run(runner, "relations", "-o", str(target), "--yed")
+    assert code == 0, err
+    text = target.read_text(encoding="utf-8")
+    assert 'yfiles.type="nodegraphics"' in text and 'yfiles.type="edgegraphics"' in text
+    assert "<y:NodeLabel>E0745</y:NodeLabel>" in text
+    g = nx.read_graphml(target)
+    assert g.nodes["hcpcs:E0745"]["label"] == "E0745"
+    assert g.nodes["hcpcs:E0745"]["descriptor"] == label(HCPCS + "E0745")
+    assert g.number_of_edges() == len(graph_relationships())
+    assert all(d["label"] == d["relation"] for _, _, d in g.edges(data=True))
+    code, _, err = run(runner, "relations", "-f", "csv", "--yed")
+    assert code == 2 and "graphml" in err

@@ -96,7 +96,7 @@ def test_serialization_error_midway_keeps_the_previous_export(
 
     real = export.write_export
 
-    def half_then_fail(what: object, fmt: object, out: object) -> int:
+    def half_then_fail(what: object, fmt: object, out: object, **options: object) -> int:
         real(what, fmt, out)  # the whole export is written into the temp file ...
         raise ValueError("serializer broke")  # ... and then the writer fails
 
@@ -129,7 +129,7 @@ import sys, time
 from claimgraph import export
 from claimgraph.cli import app
 
-def slow(what, fmt, out):
+def slow(what, fmt, out, **options):
     out.write("partial export that must never become the file\\n" * 1000)
     out.flush()
     print("writing", flush=True)
@@ -176,6 +176,6 @@ def test_target_folder_that_cannot_take_files_is_one_line(
     folder_target.mkdir()
     one_line_error(
         run(runner, "export", "rules", "-f", "csv", "-o", str(folder_target), "--force"),
-        "cannot replace",
+        "not a regular file",
     )
     assert folder_target.is_dir() and leftovers(tmp_path) == []

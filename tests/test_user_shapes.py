@@ -91,8 +91,12 @@ def run(runner: CliRunner, *args: str):  # type: ignore[no-untyped-def]
 
 
 def findings(result) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
+    """The report's findings on the fields USR_FINDING names (a report has more fields)."""
     assert result.exit_code in (0, 1), result.output
-    return json.loads(result.stdout)["findings"]  # type: ignore[no-any-return]
+    found = json.loads(result.stdout)["findings"]
+    for f in found:
+        assert f["fix"] and f["rule_name"] and f["key"]  # a user rule gets its context too
+    return [{k: f[k] for k in USR_FINDING} for f in found]
 
 
 def usr(found: list[dict[str, object]]) -> list[dict[str, object]]:

@@ -75,18 +75,31 @@ def keys(report: dict) -> set[tuple]:  # type: ignore[type-arg]
 
 
 def test_json_report_shape(runner: CliRunner, claims_file: Path) -> None:
+    from claimgraph.report.records import FIELDS
+
     code, out, _err = run(runner, claims_file, "--format", "json")
     assert code == 1
     report = json.loads(out)
-    assert set(report) == {"conforms", "claims", "findings", "summary"}
+    assert set(report) == {
+        "conforms", "claims", "fail_on", "findings", "waived", "notices", "summary", "run"
+    }  # fmt: skip
     assert report["conforms"] is False and report["claims"] == 4
-    assert set(report["summary"]) == {"violation", "warning", "info"}
     for f in report["findings"]:
-        assert set(f) == {"claim", "line", "code", "rule", "severity", "message", "source"}
-        assert f["message"] and f["source"]
+        assert tuple(f) == FIELDS  # every field, in one order
+        assert f["message"] and f["source"] and f["rule_name"] and f["topic"] and f["fix"]
+        assert f["sources"] and all(s["id"] and s["title"] for s in f["sources"])
+        assert len(f["key"]) == 16 and int(f["key"], 16) >= 0
         assert (f["code"] is None) == (f["line"] is None)
+    assert len({f["key"] for f in report["findings"]}) == len(report["findings"])
     assert keys(report) == EXPECTED  # structure problems are findings; the others still checked
-    assert report["summary"] == {"violation": 3, "warning": 1, "info": 0}
+    summary = report["summary"]
+    assert summary["by_severity"] == {"violation": 3, "warning": 1, "info": 0}
+    assert summary["by_rule"] == {"OXY-02": 1, "OXY-08": 1, "STRUCT-01": 1, "STRUCT-02": 1}
+    assert summary["claims"] == 4 and summary["claims_with_findings"] == 4
+    assert summary["claims_with_violations"] == 3
+    assert sum(summary["by_payer"].values()) == sum(summary["by_file"].values() or [4]) == 4
+    assert report["run"]["claimgraph"] and len(report["run"]["rules_fingerprint"]) == 16
+    assert report["run"]["engine"] == "reference"
 
 
 def test_fail_on_and_rule_filter(runner: CliRunner, claims_file: Path) -> None:

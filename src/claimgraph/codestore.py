@@ -4,6 +4,8 @@ Location: `--store PATH`, else `$CLAIMGRAPH_STORE`, else `<user data dir>/claimg
 Layout of that folder:
     claimgraph-store.json   {"format": 1, "current": "db-<id>"}: which database is current
     db-<id>/                a pyoxigraph (RocksDB) database holding every imported release
+    tables/<release>-<id>.sqlite   the rows of a CMS table release (claimgraph.tablestore),
+                            immutable; the release's named graph names its file
     .lock                   serialises writers
 An import copies the current database (a RocksDB checkpoint: hard links, instant; or, when
 it replaces a release, the other releases' quads), adds the release to the copy and then
@@ -24,7 +26,8 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +41,7 @@ if TYPE_CHECKING:
 
 ENV_VAR = "CLAIMGRAPH_STORE"
 POINTER = "claimgraph-store.json"
+TABLES = "tables"  # folder of the CMS table files (claimgraph.tablestore)
 FORMAT = 1
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
@@ -92,6 +96,13 @@ def _current_db(root: Path) -> Path | None:
 
 def _reader(path: str | os.PathLike[str] | None) -> Any:
     """A read-only handle on the current database (cached per process), or None."""
+    found = snapshot(path)
+    return found[2] if found else None
+
+
+def snapshot(path: str | os.PathLike[str] | None) -> tuple[Path, Path, Any] | None:
+    """(store folder, current database folder, read-only handle on it), or None without a
+    store. The handle is cached per process; a database folder never changes once current."""
     root = store_path(path)
     if not (root / POINTER).is_file():
         return None
@@ -108,7 +119,7 @@ def _reader(path: str | os.PathLike[str] | None) -> Any:
             raise ClaimgraphError(
                 f"cannot open the code-set store ({type(e).__name__})", path=str(root)
             ) from None
-    return _open[key]
+    return root, db, _open[key]
 
 
 @contextlib.contextmanager
@@ -136,7 +147,7 @@ def _write_pointer(root: Path, name: str) -> None:
 
 def _foreign(root: Path) -> bool:
     """True when the folder holds files a store does not have (it is someone else's folder)."""
-    ours = {POINTER, ".lock"}
+    ours = {POINTER, ".lock", TABLES}
     return any(p.name not in ours and not p.name.startswith("db-") for p in root.iterdir())
 
 
@@ -152,12 +163,31 @@ def release_iri(release_id: str) -> str:
     return str(SOURCE[release_id])
 
 
+@dataclass
+class Staged:
+    """What one import adds: graphs (IRI -> N-Quads in that graph) and the new table files."""
+
+    graphs: dict[str, bytes]
+    files: list[Path] = field(default_factory=list)
+
+
 def import_release(release: Release, path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     """Store a read-and-checked release as its named graph (replacing the same release if it was
     imported before). Atomic: on any failure the store is as it was."""
-    import pyoxigraph as ox
-
     data = _nquads(release)  # built before anything on disk is touched
+    iri = release_iri(release.release_id)
+    root, replaced = commit(lambda _root: Staged({iri: data}), path)
+    return {
+        "release": release.release_id,
+        "iri": iri,
+        "codes": release.procedure_count,
+        "modifiers": release.modifier_count,
+        "replaced": iri in replaced,
+        "store": str(root),
+    }
+
+
+def _open_root(path: str | os.PathLike[str] | None) -> Path:
     root = store_path(path)
     if root.exists() and not root.is_dir():
         raise InputError("the store path is a file, not a folder", path=str(root))
@@ -169,41 +199,77 @@ def import_release(release: Release, path: str | os.PathLike[str] | None = None)
         root.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as e:
         raise InputError(f"cannot create the store folder ({e.strerror})", path=str(root)) from None
-    with _writer_lock(root):
-        old = _current_db(root)
-        new = root / f"db-{uuid.uuid4().hex[:16]}"
-        graph = ox.NamedNode(release_iri(release.release_id))
-        try:
-            previous = ox.Store.read_only(str(old)) if old is not None else None
-            replaced = previous is not None and previous.contains_named_graph(graph)
-            if previous is not None and not replaced:
-                previous.backup(str(new))  # a checkpoint: hard links, instant
-            store = ox.Store(str(new))
-            if previous is not None and replaced:  # copy the other releases (deleting is slow)
-                for other in previous.named_graphs():
-                    if other != graph:
-                        text = previous.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=other)
-                        store.bulk_load(text, format=ox.RdfFormat.N_TRIPLES, to_graph=other)
-            del previous
+    return root
+
+
+def commit(
+    stage: Callable[[Path], Staged], path: str | os.PathLike[str] | None = None
+) -> tuple[Path, set[str]]:
+    """Add or replace named graphs, atomically: under the writer lock `stage(root)` writes any
+    new table files (into root/tables) and returns the graphs; the current database is copied,
+    the graphs are added to the copy and the pointer switches to it. On any failure the new
+    database and files are removed and the store is as it was. Returns (store folder, the
+    graph IRIs that replaced an earlier import). Table files no graph names are removed."""
+    created = not store_path(path).exists()
+    root = _open_root(path)
+    had_tables = (root / TABLES).is_dir()
+    try:
+        with _writer_lock(root):
+            return _commit(root, stage, had_tables)
+    except BaseException:
+        if created:  # a failed first import leaves no store behind
+            shutil.rmtree(root, ignore_errors=True)
+        raise
+
+
+def _commit(root: Path, stage: Callable[[Path], Staged], had_tables: bool) -> tuple[Path, set[str]]:
+    import pyoxigraph as ox
+
+    old = _current_db(root)
+    new = root / f"db-{uuid.uuid4().hex[:16]}"
+    staged = Staged({})
+    try:
+        staged = stage(root)
+        graphs = {ox.NamedNode(iri) for iri in staged.graphs}
+        previous = ox.Store.read_only(str(old)) if old is not None else None
+        replaced = {
+            g.value for g in graphs if previous is not None and previous.contains_named_graph(g)
+        }
+        if previous is not None and not replaced:
+            previous.backup(str(new))  # a checkpoint: hard links, instant
+        store = ox.Store(str(new))
+        if previous is not None and replaced:  # copy the other releases (deleting is slow)
+            for other in previous.named_graphs():
+                if other not in graphs:
+                    text = previous.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=other)
+                    store.bulk_load(text, format=ox.RdfFormat.N_TRIPLES, to_graph=other)
+        del previous
+        for data in staged.graphs.values():
             store.bulk_load(data, format=ox.RdfFormat.N_QUADS)
-            store.flush()
-            del store
-            _write_pointer(root, new.name)
-        except BaseException:
-            shutil.rmtree(new, ignore_errors=True)
-            raise
-        for stale in root.glob("db-*"):  # the old database, and any left by a crash
-            if stale != new:
-                _forget(stale)
-                shutil.rmtree(stale, ignore_errors=True)
-    return {
-        "release": release.release_id,
-        "iri": release_iri(release.release_id),
-        "codes": release.procedure_count,
-        "modifiers": release.modifier_count,
-        "replaced": replaced,
-        "store": str(root),
-    }
+        store.flush()
+        table_file = ox.NamedNode(str(CG.tableFile))
+        keep = {
+            str(getattr(q.object, "value", ""))
+            for q in store.quads_for_pattern(None, table_file, None)
+        }
+        del store
+        _write_pointer(root, new.name)
+    except BaseException:
+        shutil.rmtree(new, ignore_errors=True)
+        for f in staged.files:
+            f.unlink(missing_ok=True)
+        if not had_tables:
+            with contextlib.suppress(OSError):
+                (root / TABLES).rmdir()
+        raise
+    for stale in root.glob("db-*"):  # the old database, and any left by a crash
+        if stale != new:
+            _forget(stale)
+            shutil.rmtree(stale, ignore_errors=True)
+    for f in (root / TABLES).glob("*") if (root / TABLES).is_dir() else ():
+        if f.name not in keep:  # a replaced release's file, or one left by a crash
+            f.unlink(missing_ok=True)
+    return root, replaced
 
 
 def reset(path: str | os.PathLike[str] | None = None) -> bool:
@@ -220,6 +286,7 @@ def reset(path: str | os.PathLike[str] | None = None) -> bool:
         for db in root.glob("db-*"):
             _forget(db)
             shutil.rmtree(db, ignore_errors=True)
+        shutil.rmtree(root / TABLES, ignore_errors=True)
     (root / ".lock").unlink(missing_ok=True)
     with contextlib.suppress(OSError):
         root.rmdir()
@@ -341,15 +408,20 @@ def _releases(store: Any) -> dict[str, dict[str, Any]]:
 
 
 def info(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
-    """What the store holds: its folder and the releases (id, title, file, dates, counts)."""
+    """What the store holds: its folder and the releases (id, kind, title, file, dates, counts):
+    the code-set releases (kind hcpcs or cpt) and the CMS table releases (tablestore)."""
+    from . import tablestore
+
     root = store_path(path)
-    store = _reader(path)
-    releases = (
-        sorted(_releases(store).values(), key=lambda r: (r["issued"], r["release"]))
-        if store
-        else []
-    )
-    return {"store": str(root), "exists": store is not None, "releases": releases}
+    found = snapshot(path)
+    releases: list[dict[str, Any]] = []
+    if found:
+        for r in _releases(found[2]).values():
+            kinds = {_SYSTEM_OF_SCHEME.get(s) for s in r["schemes"]} - {"modifier", None}
+            releases.append({"kind": " ".join(sorted(k for k in kinds if k)) or "hcpcs", **r})
+        releases.extend(t.as_dict() for t in tablestore.releases(found[1], found[2]))
+    releases.sort(key=lambda r: (r["issued"], r["release"]))
+    return {"store": str(root), "exists": found is not None, "releases": releases}
 
 
 def facts_for(

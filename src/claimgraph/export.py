@@ -12,7 +12,6 @@ Writers stream into a text stream; the CLI gives them `fileio.atomic_writer`.
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -281,14 +280,13 @@ def relations_graph(g: Graph) -> Graph:
 # --------------------------------------------------------------------------- writers
 
 
-def write_csv(columns: Iterable[str], rows: Iterable[tuple[str, ...]], out: IO[str]) -> int:
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    count = 0
-    for row in rows:
-        writer.writerow(row)
-        count += 1
-    return count
+def write_csv(
+    columns: Iterable[str], rows: Iterable[tuple[str, ...]], out: IO[str], bom: bool = False
+) -> int:
+    """CSV through claimgraph's one formula-safe writer (claimgraph.tabular)."""
+    from .tabular import write_delimited
+
+    return write_delimited(out, list(columns), rows, bom=bom)
 
 
 def write_json(data: Any, out: IO[str]) -> None:
@@ -322,17 +320,22 @@ def relations_json(rels: list[Relationship]) -> dict[str, Any]:
 
 
 GRAPHML_NS = "http://graphml.graphdrawing.org/xmlns"
-_NODE_KEYS = ("label", "code", "scheme", "iri")
-_EDGE_KEYS = ("relation", "reason", "source", "source_title", "iri")
+YFILES_NS = "http://www.yworks.com/xml/graphml"
+# `label` is what viewers show: the code on a node, the relation on an edge.
+_NODE_KEYS = ("label", "code", "descriptor", "scheme", "iri")
+_EDGE_KEYS = ("label", "relation", "reason", "source", "source_title", "iri")
 
 
-def write_graphml(rels: list[Relationship], out: IO[str]) -> int:
-    """GraphML of the codes (nodes: label, code, scheme, iri) and relationships (edges:
-    relation, reason, source, source_title, iri); plain attributes Gephi, Cytoscape and yEd read."""
+def write_graphml(rels: list[Relationship], out: IO[str], yed: bool = False) -> int:
+    """GraphML of the codes (nodes: label = the code, code, descriptor, scheme, iri) and the
+    relationships (edges: label = the relation, relation, reason, source, source_title, iri):
+    plain attributes Gephi, Cytoscape and networkx read. `yed`: also yFiles node and edge
+    graphics, so yEd shows the labels without mapping attributes."""
     import xml.etree.ElementTree as ET
 
     ET.register_namespace("", GRAPHML_NS)
-    q = f"{{{GRAPHML_NS}}}"
+    ET.register_namespace("y", YFILES_NS)
+    q, y = f"{{{GRAPHML_NS}}}", f"{{{YFILES_NS}}}"
     root = ET.Element(q + "graphml")
     for owner, names in (("node", _NODE_KEYS), ("edge", _EDGE_KEYS)):
         for name in names:
@@ -346,6 +349,11 @@ def write_graphml(rels: list[Relationship], out: IO[str]) -> int:
                     "attr.type": "string",
                 },
             )
+    if yed:
+        ET.SubElement(root, q + "key", {"id": "n_graphics", "for": "node",
+                                         "yfiles.type": "nodegraphics"})  # fmt: skip
+        ET.SubElement(root, q + "key", {"id": "e_graphics", "for": "edge",
+                                         "yfiles.type": "edgegraphics"})  # fmt: skip
     graph = ET.SubElement(
         root, q + "graph", {"id": "claimgraph-relations", "edgedefault": "directed"}
     )
@@ -356,17 +364,29 @@ def write_graphml(rels: list[Relationship], out: IO[str]) -> int:
     codes = {c.id: c for r in rels for c in (r.source, r.target)}
     for c in sorted(codes.values(), key=lambda c: c.id):
         node = ET.SubElement(graph, q + "node", {"id": c.id})
-        for name, value in zip(
-            _NODE_KEYS, (c.label or c.code, c.code, c.scheme, c.iri), strict=True
-        ):
+        for name, value in zip(_NODE_KEYS, (c.code, c.code, c.label, c.scheme, c.iri), strict=True):
             data(node, f"n_{name}", value)
+        if yed:
+            shape = ET.SubElement(
+                ET.SubElement(node, q + "data", {"key": "n_graphics"}), y + "ShapeNode"
+            )
+            ET.SubElement(shape, y + "Geometry", {"height": "30.0", "width": "80.0"})
+            ET.SubElement(shape, y + "NodeLabel").text = c.code
+            ET.SubElement(shape, y + "Shape", {"type": "roundrectangle"})
     for i, r in enumerate(rels, start=1):
         edge = ET.SubElement(
             graph, q + "edge", {"id": f"e{i}", "source": r.source.id, "target": r.target.id}
         )
-        values = (r.relation, r.reason, " ".join(r.sources), "; ".join(r.source_titles), r.iri)
+        values = (r.relation, r.relation, r.reason, " ".join(r.sources),
+                  "; ".join(r.source_titles), r.iri)  # fmt: skip
         for name, value in zip(_EDGE_KEYS, values, strict=True):
             data(edge, f"e_{name}", value)
+        if yed:
+            line = ET.SubElement(
+                ET.SubElement(edge, q + "data", {"key": "e_graphics"}), y + "PolyLineEdge"
+            )
+            ET.SubElement(line, y + "Arrows", {"source": "none", "target": "standard"})
+            ET.SubElement(line, y + "EdgeLabel").text = r.relation
     ET.indent(root)
     out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
     out.write(ET.tostring(root, encoding="unicode"))
@@ -421,8 +441,17 @@ def _sorted_jsonld(doc: Any) -> Any:
     return walk(doc)
 
 
-def write_export(kind: Kind, fmt: Format, out: IO[str], graph: Graph | None = None) -> int:
-    """Write one export to `out`; returns how many rows, relationships or triples it holds."""
+def write_export(
+    kind: Kind,
+    fmt: Format,
+    out: IO[str],
+    graph: Graph | None = None,
+    *,
+    bom: bool = False,
+    yed: bool = False,
+) -> int:
+    """Write one export to `out`; returns how many rows, relationships or triples it holds.
+    `bom`: CSV starts with a byte-order mark; `yed`: GraphML carries yFiles labels."""
     if graph is None:
         from .kg import knowledge_graph
 
@@ -435,13 +464,13 @@ def write_export(kind: Kind, fmt: Format, out: IO[str], graph: Graph | None = No
             records = rule_records(graph)
             write_json(records, out)
             return len(records)
-        return write_csv(RULE_COLUMNS, rule_rows(graph), out)
+        return write_csv(RULE_COLUMNS, rule_rows(graph), out, bom=bom)
     if fmt is Format.csv:
-        return write_csv(RELATION_COLUMNS, relation_rows(graph), out)
+        return write_csv(RELATION_COLUMNS, relation_rows(graph), out, bom=bom)
     if fmt is Format.json:
         rels = relationships(graph)
         write_json(relations_json(rels), out)
         return len(rels)
     if fmt is Format.graphml:
-        return write_graphml(relationships(graph), out)
+        return write_graphml(relationships(graph), out, yed=yed)
     return write_rdf(relations_graph(graph), fmt, out)

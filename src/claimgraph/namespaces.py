@@ -40,6 +40,9 @@ RELATION = Namespace(BASE + "relation/")
 STATEMENT = Namespace(BASE + "statement/")
 CLAIM = Namespace(BASE + "claim/")
 SHAPES = Namespace(BASE + "shapes/")
+SETTING = Namespace(BASE + "setting/")  # NCCI care settings (ontology/cms-tables.ttl)
+PAYMENT_CATEGORY = Namespace(BASE + "dmepos-category/")  # DMEPOS CATG values
+ENTRY = Namespace(BASE + "entry/")  # rows of imported CMS tables, per release
 
 PREFIXES: dict[str, str] = {
     "cg": BASE + "ontology/",
@@ -55,6 +58,8 @@ PREFIXES: dict[str, str] = {
     "group": str(GROUP),
     "topic": str(TOPIC),
     "denial": str(DENIAL),
+    "setting": str(SETTING),
+    "pcat": str(PAYMENT_CATEGORY),
     "sh": str(SH),
     "skos": str(SKOS),
     "dct": str(DCT),
@@ -70,10 +75,15 @@ class CG(DefinedNamespace):
 
     _NS = Namespace(BASE + "ontology/")
     _fail = True
-
+    AOCTableRelease: URIRef
+    AddOnCodeEdit: URIRef
+    AddOnCodeListing: URIRef
     Article: URIRef
     ArticleStatement: URIRef
+    CMSTableEntry: URIRef
+    CMSTableRelease: URIRef
     CPTCode: URIRef
+    CareSetting: URIRef
     Claim: URIRef
     ClaimLine: URIRef
     Code: URIRef
@@ -83,6 +93,9 @@ class CG(DefinedNamespace):
     CodeScheme: URIRef
     CodeSetRelease: URIRef
     CoveragePolicy: URIRef
+    DMEPOSFeeScheduleRelease: URIRef
+    DMEPOSPaymentCategory: URIRef
+    DMEPOSPricing: URIRef
     DenialReason: URIRef
     DiagnosisCode: URIRef
     DocumentationArtifact: URIRef
@@ -90,7 +103,11 @@ class CG(DefinedNamespace):
     HCPCSCode: URIRef
     ICD10CMCode: URIRef
     ICD9CMCode: URIRef
+    MUETableRelease: URIRef
+    MedicallyUnlikelyEdit: URIRef
     Modifier: URIRef
+    PTPEdit: URIRef
+    PTPTableRelease: URIRef
     Payer: URIRef
     ProcedureCode: URIRef
     Rule: URIRef
@@ -101,7 +118,10 @@ class CG(DefinedNamespace):
     aboutCode: URIRef
     actionCode: URIRef
     actionEffectiveDate: URIRef
+    addOnCode: URIRef
+    addOnCodeDeletionDate: URIRef
     agreesWithOfficial: URIRef
+    aocEditType: URIRef
     appliesToCode: URIRef
     appliesToModifier: URIRef
     appliesToPayer: URIRef
@@ -112,12 +132,18 @@ class CG(DefinedNamespace):
     billableUntil: URIRef
     bodySite: URIRef
     billingProvider: URIRef
+    carc: URIRef
+    careSetting: URIRef
     claimId: URIRef
     codeCount: URIRef
+    column1Code: URIRef
+    column2Code: URIRef
     commonDenialReason: URIRef
     confusableWith: URIRef
     correctCode: URIRef
     coverageCode: URIRef
+    deletedRowCount: URIRef
+    deletionDate: URIRef
     denialReason: URIRef
     deniedCode: URIRef
     description: URIRef
@@ -126,6 +152,7 @@ class CG(DefinedNamespace):
     documentType: URIRef
     durationMonths: URIRef
     durationWeeks: URIRef
+    editRationale: URIRef
     effectiveFrom: URIRef
     effectiveUntil: URIRef
     endedOn: URIRef
@@ -135,10 +162,13 @@ class CG(DefinedNamespace):
     failed: URIRef
     fhirSystem: URIRef
     fileName: URIRef
+    findingKey: URIRef
+    fix: URIRef
     forLine: URIRef
     forbidsModifier: URIRef
     fullCodeSetLoaded: URIRef
     functionalGoals: URIRef
+    groupCode: URIRef
     hasDiagnosis: URIRef
     hasDocument: URIRef
     hasLine: URIRef
@@ -161,22 +191,34 @@ class CG(DefinedNamespace):
     minutesPerExtraUnit: URIRef
     modifier: URIRef
     modifierCount: URIRef
+    modifierIndicator: URIRef
+    mueAdjudicationIndicator: URIRef
+    mueValue: URIRef
     notationPrefix: URIRef
     objectCode: URIRef
     oneOnOne: URIRef
     pao2: URIRef
     patientId: URIRef
     payer: URIRef
+    paymentCategory: URIRef
     preferredAlternative: URIRef
+    pricedWithoutModifier: URIRef
     pricingIndicator: URIRef
+    pricingModifier: URIRef
+    primaryCode: URIRef
+    primaryCodeCount: URIRef
+    primaryCodeDeletionDate: URIRef
     primaryDiagnosis: URIRef
     procedureCode: URIRef
+    rarc: URIRef
+    quarter: URIRef
     reason: URIRef
     redFlagDiagnosis: URIRef
     relatedCode: URIRef
     relation: URIRef
     requiresDocument: URIRef
     requiresModifier: URIRef
+    rowCount: URIRef
     serviceDate: URIRef
     shortDescriptor: URIRef
     showsBenefit: URIRef
@@ -186,6 +228,9 @@ class CG(DefinedNamespace):
     statedDescription: URIRef
     subjectCode: URIRef
     supportingDiagnosis: URIRef
+    tableCode: URIRef
+    tableFile: URIRef
+    tableVersion: URIRef
     topic: URIRef
     unitBand: URIRef
     units: URIRef

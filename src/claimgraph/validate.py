@@ -7,23 +7,35 @@ pyoxigraph); both give the same findings.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .errors import ClaimgraphError
 from .findings import SEVERITIES, Finding
 from .ingest.model import ClaimData
 
+if TYPE_CHECKING:
+    from .workflow.waivers import Waived
+
 ENGINES = ("fast", "reference")
+FAIL_ON = (*SEVERITIES, "none")  # "none": findings never fail the run
 Warn = Callable[[str], None] | None
 
 
 @dataclass
 class ValidationResult:
     claims: int  # claims checked (after --payer)
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)  # what the report lists as open
     fail_on: str = "violation"
+    # The run's facts (report.runinfo): claimgraph version, date, engine, rule-set fingerprint,
+    # code-set releases, and the profile, baseline and waivers applied.
+    run: dict[str, Any] = field(default_factory=dict)
+    waived: list[Waived] = field(default_factory=list)  # findings a waiver covers, listed apart
+    suppressed: int = 0  # findings the baseline already had, not reported
+    notices: list[str] = field(default_factory=list)  # e.g. a waiver that expired
 
     @property
     def failed(self) -> bool:
@@ -42,8 +54,17 @@ class ValidationResult:
 
 
 def reaches(severity: str, threshold: str) -> bool:
-    """Whether `severity` is at least as serious as `threshold` (violation > warning > info)."""
+    """Whether `severity` is at least as serious as `threshold` (violation > warning > info);
+    never for the threshold "none"."""
+    if threshold == "none":
+        return False
     return SEVERITIES.index(severity) <= SEVERITIES.index(threshold)
+
+
+def check_fail_on(fail_on: str) -> str:
+    if fail_on not in FAIL_ON:
+        raise ClaimgraphError(f"unknown severity {fail_on!r}; use one of {', '.join(FAIL_ON)}")
+    return fail_on
 
 
 def _read(
@@ -94,18 +115,32 @@ def validate_files(
     progress: bool = False,
     documents: str | Path | None = None,
     shapes: Sequence[str | Path] = (),
+    profile: str | Path | None = None,
+    baseline: str | Path | None = None,
+    waivers: str | Path | None = None,
+    today: dt.date | None = None,
 ) -> ValidationResult:
     """Findings of every claim in `paths`, restricted to `rules` (ids) and to claims of `payer`;
-    `shapes`: the user's rules files, checked and added to the bundled rules for this run."""
+    `shapes`: the user's rules files, checked and added to the bundled rules for this run.
+
+    Each finding carries its rule's context and key (`report.context`). Then the workflow
+    steps run: the `profile` file changes severities, the `baseline` report suppresses what it
+    already had, the `waivers` file sets accepted findings apart (expiry compared to `today`).
+    Every file is read and checked before the claims are."""
     if engine not in ENGINES:
         raise ClaimgraphError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
+    from . import workflow
+    from .runinfo import run_info
     from .usershapes import installed, load
 
     with installed(load(shapes) if shapes else None):
-        return _validate_files(
+        steps = workflow.load(profile=profile, baseline=baseline, waivers=waivers)
+        result = _validate_files(
             paths, engine=engine, jobs=jobs, rules=rules, payer=payer, fail_on=fail_on,
             warn=warn, progress=progress, documents=documents,
         )  # fmt: skip
+        result.run = run_info(engine, shapes)
+    return workflow.apply(result, steps, today)
 
 
 def _validate_files(
@@ -122,8 +157,7 @@ def _validate_files(
 ) -> ValidationResult:
     if engine not in ENGINES:
         raise ClaimgraphError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
-    if fail_on not in SEVERITIES:
-        raise ClaimgraphError(f"unknown severity {fail_on!r}; use one of {', '.join(SEVERITIES)}")
+    check_fail_on(fail_on)
     wanted = check_rule_ids(rules) if rules else None
     payers: set[str] | None = None
     if payer:
@@ -161,9 +195,18 @@ def _validate_files(
             f"{repeated} claim(s) reuse an id seen earlier in the input; "
             "claims sharing an id are checked and reported as one"
         )
+    findings = with_context(findings)
     if wanted is not None:
         findings = [f for f in findings if f.rule in wanted]
-    return ValidationResult(claims=count, findings=list(findings), fail_on=fail_on)
+    return ValidationResult(claims=count, findings=findings, fail_on=fail_on)
+
+
+def with_context(findings: Iterable[Finding]) -> list[Finding]:
+    """The findings with their rule's context and their key (report.context)."""
+    from .engine.common import rulebook
+    from .report.context import context
+
+    return context(findings, rulebook())
 
 
 def validate_endpoint(
@@ -173,17 +216,27 @@ def validate_endpoint(
     rules: Iterable[str] = (),
     payer: str | None = None,
     fail_on: str = "violation",
+    profile: str | Path | None = None,
+    baseline: str | Path | None = None,
+    waivers: str | Path | None = None,
+    today: dt.date | None = None,
 ) -> ValidationResult:
-    """Findings of the claims in `graph` of a SPARQL server (engine/endpoint.py)."""
+    """Findings of the claims in `graph` of a SPARQL server (engine/endpoint.py), with the
+    same context and workflow steps as `validate_files`."""
+    from . import workflow
     from .engine.endpoint import count_claims
     from .engine.endpoint import validate_endpoint as run
 
     if payer:
         raise ClaimgraphError("--payer cannot be used with --endpoint")
-    if fail_on not in SEVERITIES:
-        raise ClaimgraphError(f"unknown severity {fail_on!r}; use one of {', '.join(SEVERITIES)}")
+    check_fail_on(fail_on)
     wanted = check_rule_ids(rules) if rules else None
-    findings = run(url, graph)
+    steps = workflow.load(profile=profile, baseline=baseline, waivers=waivers)
+    findings = with_context(run(url, graph))
     if wanted is not None:
         findings = [f for f in findings if f.rule in wanted]
-    return ValidationResult(claims=count_claims(url, graph), findings=findings, fail_on=fail_on)
+    from .runinfo import run_info
+
+    result = ValidationResult(claims=count_claims(url, graph), findings=findings, fail_on=fail_on)
+    result.run = {**run_info("endpoint"), "endpoint_graph": graph}
+    return workflow.apply(result, steps, today)

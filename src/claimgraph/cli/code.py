@@ -7,16 +7,23 @@ import datetime as dt
 import importlib
 import json
 import os
-import sys
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import IO, Annotated
 
 import typer
 
 from ..errors import ClaimgraphError
-from .common import TableFormat, print_rows
+from .common import (
+    TABLE_FORMATS,
+    BomOpt,
+    ForceOpt,
+    OutputOpt,
+    output_to,
+    pick_format,
+    print_rows,
+)
 
 
 class System(StrEnum):
@@ -27,23 +34,45 @@ class System(StrEnum):
 
 
 def code(
-    code: Annotated[str, typer.Argument(help="A code (E1392, 97112, M54.59), or 'search'.")],
+    code: Annotated[
+        str,
+        typer.Argument(metavar="CODE", help="A code (E1392, 97112, M54.59), or 'search'."),
+    ],
     text: Annotated[
-        str | None, typer.Argument(help="With 'search': the words to look for.")
+        list[str] | None,
+        typer.Argument(metavar="WORDS", help="With 'search': the words to look for."),
     ] = None,
     payer: Annotated[
         str | None,
-        typer.Option(help="Only this payer's rules: medicare, medicaid, commercial, aetna, bcbs."),
+        typer.Option(
+            "--payer",
+            metavar="PAYER",
+            help="Only this payer's rules: medicare, medicaid, commercial, aetna, bcbs.",
+        ),
     ] = None,
     fmt: Annotated[
-        TableFormat,
-        typer.Option("--format", "-f", help="table or json (search: also csv and tsv)."),
-    ] = TableFormat.table,
+        str | None,
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="FORMAT",
+            show_default=False,
+            help="A card: table or json; search: table, csv, tsv, json, jsonl (default: from "
+            "the -o suffix, else table).",
+        ),
+    ] = None,
+    output: OutputOpt = "-",
+    force: ForceOpt = False,
+    bom: BomOpt = False,
     system: Annotated[
-        System | None, typer.Option(help="With 'search': look in one code system only.")
+        System | None,
+        typer.Option(
+            "--system", metavar="SYSTEM", help="With 'search': hcpcs, cpt, icd10cm or modifier."
+        ),
     ] = None,
     limit: Annotated[
-        int, typer.Option(min=1, help="With 'search': the most matches to show.")
+        int,
+        typer.Option("--limit", min=1, metavar="N", help="With 'search': the most matches."),
     ] = 10,
     store: Annotated[
         Path | None,
@@ -74,29 +103,41 @@ def code(
     it was billable or a category header, from the bundled CDC/CMS releases, and its category,
     block and chapter. `--on DATE` says what the release in force on that day says.
 
-    `claimgraph code search TEXT` finds codes by the words of their descriptors.
+    `claimgraph code search WORDS...` finds codes by the words of their descriptors.
 
     Example: claimgraph code E1392 --payer medicare; claimgraph code M54.5 --on 2021-06-01
     """
     if code == "search":
-        if not text:
+        words = " ".join(" ".join(text or []).split())
+        if not words:
             raise ClaimgraphError(
-                "usage: claimgraph code search TEXT [--system hcpcs|cpt|icd10cm|modifier]"
+                "usage: claimgraph code search WORDS... [--system hcpcs|cpt|icd10cm|modifier]"
             )
-        with _store_env(store):
-            search(text, system, limit, fmt)
+        chosen = pick_format(fmt, output, TABLE_FORMATS)
+        with _store_env(store), output_to(output, force) as out:
+            search(words, system, limit, chosen, out, bom)
         return
-    if text is not None:
-        raise ClaimgraphError("give one code (or: claimgraph code search TEXT)")
-    if fmt not in (TableFormat.table, TableFormat.json):
-        raise ClaimgraphError("a code card is printed as --format table or json")
+    if text:
+        raise ClaimgraphError("give one code (or: claimgraph code search WORDS...)")
+    chosen = pick_format(fmt, output, ("table", "json"))
     from ..card import build_card, render
 
     day = _date(on) if on is not None else None
     card = build_card(code, payer, codeset_store=store, on=day)
-    if fmt is TableFormat.json:
-        json.dump(card.as_dict(), sys.stdout, indent=2)
-        sys.stdout.write("\n")
+    if chosen == "json":
+        with output_to(output, force) as out:
+            json.dump(card.as_dict(), out, indent=2)
+            out.write("\n")
+    elif output != "-":
+        import io
+
+        from ..fileio import atomic_writer
+
+        buffer = io.StringIO()
+        with contextlib.redirect_stdout(buffer):
+            render(card)
+        with atomic_writer(output, force=force, private=False) as out:
+            out.write(buffer.getvalue())
     else:
         render(card)
 
@@ -108,7 +149,14 @@ def _date(text: str) -> dt.date:
         raise ClaimgraphError(f"--on takes a date as YYYY-MM-DD, not {text!r}") from None
 
 
-def search(text: str, system: System | None, limit: int, fmt: TableFormat) -> None:
+def search(
+    text: str,
+    system: System | None,
+    limit: int,
+    fmt: str,
+    out: IO[str] | None = None,
+    bom: bool = False,
+) -> None:
     """Find codes by words with `claimgraph.codesearch` (the code-sets module)."""
     try:
         codesearch = importlib.import_module("claimgraph.codesearch")
@@ -116,7 +164,7 @@ def search(text: str, system: System | None, limit: int, fmt: TableFormat) -> No
         raise ClaimgraphError("code search is not available in this installation") from None
     hits = codesearch.search(text, system=system.value if system else None, limit=limit)
     columns = ["code", "system", "label", "score"]
-    print_rows(columns, [[h.get(c) for c in columns] for h in hits], fmt)
+    print_rows(columns, [[h.get(c) for c in columns] for h in hits], fmt, out=out, bom=bom)
 
 
 @contextlib.contextmanager

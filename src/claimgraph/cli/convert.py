@@ -3,55 +3,77 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import IO, Optional
+from typing import IO, Annotated
 
 import typer
 
-from .common import err
+from .common import ForceOpt, OutputOpt, QuietOpt, err, format_option, pick_format
 
 
 class RdfFormat(StrEnum):
     turtle = "turtle"
+    nt = "nt"
     jsonld = "jsonld"
-    ntriples = "ntriples"
+    ntriples = "nt"  # the name of claimgraph 0.1 (an alias of nt)
+
+
+RDF_FORMATS = ("turtle", "nt", "jsonld")
 
 
 _BATCH = 1000  # claims per N-Triples chunk: N-Triples output is written as claims are read
 
 
 def convert(
-    files: list[str] = typer.Argument(  # noqa: B008 (typer's idiom)
-        ...,
-        help="Claim files or folders: JSON, JSON Lines, CSV, Turtle, N-Triples, JSON-LD, "
-        "FHIR R4 Claim/Bundle, X12 837P.",
-        show_default=False,
-    ),
-    to: RdfFormat = typer.Option(  # noqa: B008
-        RdfFormat.turtle, "--to", "-t", help="RDF syntax to write."
-    ),
-    output: str = typer.Option("-", "--output", "-o", help="File to write; '-' for stdout."),
-    force: bool = typer.Option(False, "--force", help="Replace an existing output file."),
-    documents: Optional[str] = typer.Option(  # noqa: UP045, B008 (typer needs Optional on 3.11)
-        None, "--documents", help="Documents CSV for a claims CSV (default: NAME.documents.csv)."
-    ),
+    files: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="FILE",
+            help="Claim files or folders: JSON, JSON Lines, CSV, Turtle, N-Triples, JSON-LD, "
+            "FHIR R4 Claim/Bundle, X12 837P.",
+            show_default=False,
+        ),
+    ],
+    fmt: Annotated[str | None, format_option(RDF_FORMATS, "turtle")] = None,
+    output: OutputOpt = "-",
+    force: ForceOpt = False,
+    quiet: QuietOpt = False,
+    documents: Annotated[
+        str | None,
+        typer.Option(
+            "--documents",
+            metavar="FILE",
+            help="Documents CSV for a claims CSV (default: NAME.documents.csv).",
+        ),
+    ] = None,
+    to: Annotated[
+        str | None, typer.Option("--to", "-t", hidden=True, help="Old name of --format.")
+    ] = None,
 ) -> None:
     """Convert claim files to the claim RDF that validation reads (docs/claim-rdf.md).
 
     The output holds claim data: files are written whole or not at all, readable only by you.
 
-    Example: claimgraph convert examples/clean.json --to turtle
+    Example: claimgraph convert examples/clean.json -f turtle -o claims.ttl
     """
-    from ..fileio import atomic_writer
+    from ..errors import ClaimgraphError
+    from ..fileio import atomic_writer, check_output
     from ..ingest import read_claims
 
+    if fmt and to:
+        raise ClaimgraphError("give --format (or its old name --to) once")
+    chosen = RdfFormat(pick_format(fmt or to, output, RDF_FORMATS))
+    inputs = [*files, *([documents] if documents else [])]
+    check_output(output, force=force, inputs=inputs)
+
     def warn(message: str) -> None:
-        err(f"warning: {message}")
+        if not quiet:
+            err(f"warning: {message}")
 
     claims = read_claims(files, warn, documents=documents)
-    with atomic_writer(output, force=force, private=True) as out:
-        count = write_rdf(claims, to, out)
-    if output != "-":
-        err(f"wrote {count} claims to {output} ({to.value})")
+    with atomic_writer(output, force=force, private=True, inputs=inputs) as out:
+        count = write_rdf(claims, chosen, out)
+    if output != "-" and not quiet:
+        err(f"wrote {count} claims to {output} ({chosen.value})")
 
 
 def write_rdf(claims: object, to: RdfFormat, out: IO[str]) -> int:
@@ -62,7 +84,7 @@ def write_rdf(claims: object, to: RdfFormat, out: IO[str]) -> int:
     from ..namespaces import PREFIXES
 
     count = 0
-    if to is RdfFormat.ntriples:
+    if to is RdfFormat.nt:
         batch = []
         for claim in claims:  # type: ignore[attr-defined]
             batch.append(claim)

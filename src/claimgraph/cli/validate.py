@@ -1,4 +1,4 @@
-"""`claimgraph validate` and `claimgraph rules`: thin layers over validate.py and report.py."""
+"""`claimgraph validate` and `claimgraph rules`: thin layers over validate.py and report/."""
 
 from __future__ import annotations
 
@@ -8,20 +8,30 @@ from typing import Annotated
 
 import typer
 
-from .common import TableFormat, err, print_rows
+from .common import (
+    TABLE_FORMATS,
+    BomOpt,
+    ForceOpt,
+    OutputOpt,
+    QuietOpt,
+    err,
+    format_option,
+    output_to,
+    pick_format,
+    print_rows,
+)
+
+REPORT_FORMATS = ("table", "json", "jsonl", "csv", "tsv", "turtle", "html", "xlsx")
 
 
-class ReportFormat(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-    turtle = "turtle"
-
-
-class Severity(StrEnum):
+class FailOn(StrEnum):
     violation = "violation"
     warning = "warning"
     info = "info"
+    none = "none"
+
+
+Severity = FailOn  # the name claimgraph 0.1 used
 
 
 class Engine(StrEnum):
@@ -30,24 +40,41 @@ class Engine(StrEnum):
 
 
 DEFAULT_ENGINE = Engine.fast  # same findings as reference (tests/test_engine_parity.py)
+FailOnOpt = Annotated[
+    FailOn,
+    typer.Option(
+        "--fail-on",
+        metavar="SEVERITY",
+        help="Exit 1 when a finding is this serious or worse: violation, warning, info, or "
+        "none (never).",
+    ),
+]
+EndpointOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--endpoint",
+        "-e",
+        metavar="URL",
+        help="Check claims already in this SPARQL server instead of files (needs --graph).",
+    ),
+]
 
 
 def validate(
     files: Annotated[
         list[str] | None,
         typer.Argument(
+            metavar="FILE",
             help="Claim files or folders: JSON, JSON Lines, CSV, Turtle, N-Triples, JSON-LD, "
             "FHIR R4, X12 837P.",
             show_default=False,
         ),
     ] = None,
-    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="Report format.")] = (
-        ReportFormat.table
-    ),
-    fail_on: Annotated[
-        Severity,
-        typer.Option("--fail-on", help="Exit 1 when a finding is this serious or worse."),
-    ] = Severity.violation,
+    fmt: Annotated[str | None, format_option(REPORT_FORMATS, "table")] = None,
+    output: OutputOpt = "-",
+    force: ForceOpt = False,
+    quiet: QuietOpt = False,
+    fail_on: FailOnOpt = FailOn.violation,
     rule: Annotated[
         list[str] | None,
         typer.Option("--rule", "-r", help="Report only this rule id (repeatable).", metavar="ID"),
@@ -62,7 +89,10 @@ def validate(
         ),
     ] = None,
     engine: Annotated[
-        Engine, typer.Option("--engine", help="fast (compiled SPARQL) or reference (pyshacl).")
+        Engine,
+        typer.Option(
+            "--engine", metavar="ENGINE", help="fast (compiled SPARQL) or reference (pyshacl)."
+        ),
     ] = DEFAULT_ENGINE,
     jobs: Annotated[
         int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes.", metavar="N")
@@ -70,29 +100,6 @@ def validate(
     documents: Annotated[
         str | None,
         typer.Option("--documents", help="Documents CSV for a claims CSV.", metavar="FILE"),
-    ] = None,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No warnings or progress on stderr.")
-    ] = False,
-    output: Annotated[
-        str, typer.Option("--output", "-o", help="File to write; '-' for stdout.", metavar="FILE")
-    ] = "-",
-    force: Annotated[
-        bool, typer.Option("--force", help="Replace an existing output file.")
-    ] = False,
-    endpoint: Annotated[
-        str | None,
-        typer.Option(
-            "--endpoint",
-            help="Check claims already in this SPARQL server instead of files (needs --graph).",
-            metavar="URL",
-        ),
-    ] = None,
-    graph: Annotated[
-        str | None,
-        typer.Option(
-            "--graph", help="With --endpoint: the named graph holding the claims.", metavar="IRI"
-        ),
     ] = None,
     shapes: Annotated[
         list[str] | None,
@@ -103,17 +110,62 @@ def validate(
             metavar="FILE",
         ),
     ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile",
+            metavar="FILE",
+            help="A profile (TOML) that changes rules' severities or turns rules off, per payer "
+            "if wanted.",
+        ),
+    ] = None,
+    baseline: Annotated[
+        str | None,
+        typer.Option(
+            "--baseline",
+            metavar="FILE",
+            help="A previous JSON or JSONL report: report only findings it does not have.",
+        ),
+    ] = None,
+    waivers: Annotated[
+        str | None,
+        typer.Option(
+            "--waivers",
+            metavar="FILE",
+            help="Accepted findings (TOML: key or rule and claim pattern, reason, who, expiry).",
+        ),
+    ] = None,
+    bom: BomOpt = False,
+    endpoint: EndpointOpt = None,
+    graph: Annotated[
+        str | None,
+        typer.Option(
+            "--graph",
+            "-g",
+            help="With --endpoint: the named graph holding the claims.",
+            metavar="IRI",
+        ),
+    ] = None,
 ) -> None:
     """Check claims against the coverage rules and report what to fix.
 
+    The report format follows --format, else the -o suffix (.json .jsonl .csv .tsv .ttl
+    .html .xlsx), else table. With -o or --format jsonl the one-line summary goes to stderr
+    (unless -q).
+
     Exit status: 0 no finding reaches --fail-on, 1 one does, 2 unreadable input or bad usage.
 
-    Example: claimgraph validate examples/oxygen.json --format json --fail-on warning
+    Example: claimgraph validate examples/ -o report.html --baseline last.json
     """
     from ..errors import ClaimgraphError
-    from ..fileio import atomic_writer
-    from ..report import write
-    from ..validate import validate_files
+    from ..fileio import check_output
+    from ..report import BINARY_FORMATS, write
+    from ..report.records import summary_line
+
+    chosen = pick_format(fmt, output, REPORT_FORMATS, "table")
+    inputs = [*(files or []), *(shapes or []), *(x for x in (documents, profile, baseline,
+              waivers) if x)]  # fmt: skip
+    check_output(output, force=force, inputs=inputs)  # before a long run, not after it
 
     def warn(message: str) -> None:
         if not quiet:
@@ -127,43 +179,60 @@ def validate(
         if shapes:
             raise ClaimgraphError("--shapes cannot be used with --endpoint")
         result = validate_endpoint(
-            endpoint, graph, rules=rule or (), payer=payer, fail_on=fail_on.value
+            endpoint,
+            graph,
+            rules=rule or (),
+            payer=payer,
+            fail_on=fail_on.value,
+            profile=profile,
+            baseline=baseline,
+            waivers=waivers,
         )
-        with atomic_writer(output, force=force, private=True) as out:
-            write(result, fmt.value, out)
-        if result.failed:
-            raise typer.Exit(1)
-        return
-    if not files:
-        raise ClaimgraphError("no claim files given (or use --endpoint URL --graph IRI)")
-    result = validate_files(
-        files,
-        engine=engine.value,
-        jobs=jobs,
-        rules=rule or (),
-        payer=payer,
-        fail_on=fail_on.value,
-        warn=warn,
-        progress=not quiet and sys.stderr.isatty(),
-        documents=documents,
-        shapes=shapes or (),
-    )
-    with atomic_writer(output, force=force, private=True) as out:
-        write(result, fmt.value, out)
+    else:
+        if not files:
+            raise ClaimgraphError("no claim files given (or use --endpoint URL --graph IRI)")
+        from ..validate import validate_files
+
+        result = validate_files(
+            files,
+            engine=engine.value,
+            jobs=jobs,
+            rules=rule or (),
+            payer=payer,
+            fail_on=fail_on.value,
+            warn=warn,
+            progress=not quiet and sys.stderr.isatty(),
+            documents=documents,
+            shapes=shapes or (),
+            profile=profile,
+            baseline=baseline,
+            waivers=waivers,
+        )
+    binary = chosen in BINARY_FORMATS
+    if binary and output == "-" and sys.stdout.isatty():
+        raise ClaimgraphError(f"{chosen} is a binary format; write it to a file with -o FILE")
+    with output_to(output, force, private=True, binary=binary, inputs=inputs) as out:
+        write(result, chosen, out, bom=bom)
+    if not quiet and (output != "-" or chosen == "jsonl"):
+        where = f" Wrote {output} ({chosen})." if output != "-" else ""
+        err(summary_line(result) + where)
     if result.failed:
         raise typer.Exit(1)
 
 
 def rules(
     topic: Annotated[
-        str | None, typer.Option("--topic", "-t", help="Only this topic, e.g. oxygen.")
+        str | None,
+        typer.Option("--topic", "-t", metavar="TOPIC", help="Only this topic, e.g. oxygen."),
     ] = None,
     payer: Annotated[
-        str | None, typer.Option("--payer", help="Only rules that check this payer's claims.")
+        str | None,
+        typer.Option("--payer", metavar="PAYER", help="Only rules that check this payer's claims."),
     ] = None,
-    fmt: Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")] = (
-        TableFormat.table
-    ),
+    fmt: Annotated[str | None, format_option(TABLE_FORMATS, "table")] = None,
+    output: OutputOpt = "-",
+    force: ForceOpt = False,
+    bom: BomOpt = False,
     shapes: Annotated[
         list[str] | None,
         typer.Option(
@@ -177,11 +246,14 @@ def rules(
     """
     from ..usershapes import installed, load
 
+    chosen = pick_format(fmt, output, TABLE_FORMATS, "table")
     with installed(load(shapes) if shapes else None):
-        _rules(topic, payer, fmt)
+        columns, rows = _rules(topic, payer)
+    with output_to(output, force, inputs=shapes or ()) as out:
+        print_rows(columns, rows, chosen, title="claimgraph rules", out=out, bom=bom)
 
 
-def _rules(topic: str | None, payer: str | None, fmt: TableFormat) -> None:
+def _rules(topic: str | None, payer: str | None) -> tuple[list[str], list[list[object]]]:
     from ..errors import ClaimgraphError
     from ..report import rule_rows
     from ..validate import check_payer
@@ -192,5 +264,4 @@ def _rules(topic: str | None, payer: str | None, fmt: TableFormat) -> None:
         topics = sorted({r.topic for r in rulebook().rules.values()})
         if topic not in topics:
             raise ClaimgraphError(f"unknown topic {topic!r}; use one of {', '.join(topics)}")
-    columns, rows = rule_rows(topic, check_payer(payer) if payer else None)
-    print_rows(columns, rows, fmt, title="claimgraph rules")
+    return rule_rows(topic, check_payer(payer) if payer else None)

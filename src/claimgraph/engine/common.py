@@ -58,18 +58,46 @@ def _codestore_facts(procedure_codes: set[URIRef], modifiers: set[URIRef]) -> li
     return list(codestore.facts_for(procedure_codes, modifiers))
 
 
+def table_facts(
+    procedure_codes: set[URIRef],
+    modifiers: set[URIRef],
+    together: Iterable[set[URIRef]] | None = None,
+) -> list[Triple]:
+    """Facts from the imported CMS tables (NCCI PTP/MUE/AOC, DMEPOS) for a whole batch.
+
+    Not per code: a PTP edit is found only when both of its codes are in the batch (in one of
+    the `together` sets, e.g. one patient's codes, when given), so a caller that memoises facts
+    per code must call this once per batch with all the batch's codes."""
+    from .. import tablestore
+
+    return list(tablestore.facts_for(procedure_codes, modifiers, together=together))
+
+
+def billed_together(claims_graph: Graph) -> list[set[URIRef]]:
+    """The procedure codes of each patient (of each claim without a patient) in the graph."""
+    groups: dict[Node, set[URIRef]] = defaultdict(set)
+    for claim, line in claims_graph.subject_objects(CG.hasLine):
+        key = claims_graph.value(claim, CG.patientId) or claim
+        for code in claims_graph.objects(line, CG.procedureCode):
+            if isinstance(code, URIRef):
+                groups[key].add(code)
+    return list(groups.values())
+
+
 def _local(iri: URIRef, namespace: str) -> str | None:
     s = str(iri)
     return unquote(s[len(namespace) :]) if s.startswith(namespace) else None
 
 
-def enrichment(claims_graph: Graph) -> list[Triple]:
+def enrichment(claims_graph: Graph, *, tables: bool = True) -> list[Triple]:
     """Facts the rules need about the codes `claims_graph` uses, beyond the bundled graph.
 
     Procedure codes get `skos:inScheme` from their IRI (code/hcpcs/ -> scheme:hcpcs); modifiers
     their modifier scheme; ICD-10-CM and ICD-9-CM diagnoses their billable and header spans
     from the bundled ICD index (`icdfacts.diagnosis_facts`); plus whatever the imported code
-    sets know. Unknown codes get nothing.
+    sets know and the imported CMS tables say about these codes (`table_facts`; `tables=False`
+    leaves them out, for a caller that memoises facts per code and adds `table_facts` per
+    batch). Unknown codes get nothing.
     """
     from ..icdfacts import diagnosis_facts
 
@@ -90,6 +118,8 @@ def enrichment(claims_graph: Graph) -> list[Triple]:
     for dx in sorted(diagnoses):
         out.extend(diagnosis_facts(str(dx)))
     out.extend(_codestore_facts(procedures, modifiers))
+    if tables:
+        out.extend(table_facts(procedures, modifiers, billed_together(claims_graph) or None))
     return out
 
 
@@ -278,13 +308,23 @@ class ClaimContext:
         )  # fmt: skip
 
 
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def _iso(value: object) -> str | None:
+    return value if isinstance(value, str) and _ISO_DATE.match(value) else None
+
+
 def claim_context(claim: ClaimData) -> ClaimContext:
     codes = tuple(
         ln.code.strip().upper() if isinstance(ln.code, str) and ln.code.strip() else None
         for ln in claim.lines
     )
-    dates = tuple(str(ln.service_date) if ln.service_date else None for ln in claim.lines)
+    # only values that cannot hold patient data: ISO dates, claimgraph payer ids
+    dates = tuple(_iso(ln.service_date) for ln in claim.lines)
     payer = claim.payer.strip().lower() if isinstance(claim.payer, str) and claim.payer else None
+    if payer not in payer_categories():
+        payer = None
     return ClaimContext(
         claim.uid or claim.key, claim.key, claim.source, claim.position, payer, codes, dates
     )
@@ -408,6 +448,8 @@ __all__ = [
     "ClaimContext",
     "claim_context",
     "fill_template",
+    "table_facts",
+    "billed_together",
     "finalize",
     "focus_index",
     "with_uids",

@@ -1,0 +1,92 @@
+"""The analyst's workflow around a validation run, as pure steps over findings:
+
+- `profile`: a rule's severity changed or the rule turned off, per payer if wanted;
+- `baseline`: only the findings a previous report did not have;
+- `waivers`: findings accepted for a reason until a date, listed apart.
+
+`load` reads and checks the files before anything runs; `apply` runs the steps on a result
+(profile, then baseline, then waivers) and records in `result.run` what was applied.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .baseline import Baseline, apply_baseline, load_baseline
+from .profile import Profile, apply_profile, load_profile
+from .waivers import WaiverSet, apply_waivers, load_waivers
+
+if TYPE_CHECKING:
+    from ..validate import ValidationResult
+
+
+@dataclass(frozen=True)
+class Workflow:
+    profile: Profile | None = None
+    baseline: Baseline | None = None
+    waivers: WaiverSet | None = None
+
+    @property
+    def empty(self) -> bool:
+        return self.profile is None and self.baseline is None and self.waivers is None
+
+
+def load(
+    profile: str | Path | None = None,
+    baseline: str | Path | None = None,
+    waivers: str | Path | None = None,
+) -> Workflow:
+    """Read and check the workflow files (rule ids and payers against the loaded rulebook)."""
+    if profile is None and baseline is None and waivers is None:
+        return Workflow()
+    from ..engine.common import payer_categories, rulebook
+
+    rules = list(rulebook().rules)
+    return Workflow(
+        profile=load_profile(profile, rules, payer_categories()) if profile else None,
+        baseline=load_baseline(baseline) if baseline else None,
+        waivers=load_waivers(waivers, rules) if waivers else None,
+    )
+
+
+def apply(
+    result: ValidationResult, workflow: Workflow, today: dt.date | None = None
+) -> ValidationResult:
+    """The result after the profile, the baseline and the waivers (a new result)."""
+    if workflow.empty:
+        return result
+    findings = list(result.findings)
+    run = dict(result.run)
+    notices = list(result.notices)
+    suppressed, waived = result.suppressed, list(result.waived)
+    if workflow.profile is not None:
+        from ..engine.common import payer_categories
+
+        findings, changed, dropped = apply_profile(findings, workflow.profile, payer_categories())
+        run["profile"] = {**workflow.profile.as_dict(), "changed": changed, "turned_off": dropped}
+    if workflow.baseline is not None:
+        findings, n = apply_baseline(findings, workflow.baseline)
+        suppressed += n
+        run["baseline"] = {"file": workflow.baseline.file, "suppressed": n}
+    if workflow.waivers is not None:
+        day = today or dt.date.today()
+        findings, now_waived, late = apply_waivers(findings, workflow.waivers, day)
+        waived.extend(now_waived)
+        notices.extend(late)
+        run["waivers"] = {
+            "file": workflow.waivers.file,
+            "date": day.isoformat(),
+            "waivers": [w.as_dict() for w in workflow.waivers.waivers],
+            "waived": len(now_waived),
+            "expired": sum(1 for w in workflow.waivers.waivers if w.expires < day),
+        }
+    return dataclasses.replace(
+        result, findings=findings, run=run, notices=notices, suppressed=suppressed, waived=waived
+    )
+
+
+__all__ = ["Workflow", "apply", "load"]
