@@ -146,6 +146,15 @@ def validate(
             metavar="IRI",
         ),
     ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--timeout",
+            min=0.1,
+            metavar="SECONDS",
+            help="With --endpoint: seconds the whole run may take (default 300).",
+        ),
+    ] = None,
 ) -> None:
     """Check claims against the coverage rules and report what to fix.
 
@@ -187,6 +196,8 @@ def validate(
             profile=profile,
             baseline=baseline,
             waivers=waivers,
+            timeout=timeout,
+            jobs=jobs,
         )
     else:
         if not files:

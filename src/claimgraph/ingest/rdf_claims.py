@@ -66,26 +66,35 @@ def _read_text(path: Path, fmt: str) -> str:
     return text
 
 
-def _check_contexts(node: Any, path: Path) -> None:
-    """Refuse any @context that is (or lists) a URL string, and @import: nothing is fetched."""
+def remote_context(node: Any) -> str | None:
+    """What in a JSON-LD document would make a parser fetch or read a file: "a remote @context"
+    (a @context that is or lists a string, a URL) or "@import"; None when contexts are inline."""
     stack = [node]
     while stack:
         n = stack.pop()
         if isinstance(n, dict):
             for k, v in n.items():
-                if k == "@context":
-                    for c in v if isinstance(v, list) else [v]:
-                        if isinstance(c, str):
-                            raise InputError(
-                                "JSON-LD with a remote @context is not accepted; "
-                                "put the context inline (an object)",
-                                path=str(path),
-                            )
+                if k == "@context" and any(isinstance(c, str) for c in (
+                        v if isinstance(v, list) else [v])):  # fmt: skip
+                    return "a remote @context"
                 if k == "@import":
-                    raise InputError("JSON-LD @import is not accepted", path=str(path))
+                    return "@import"
                 stack.append(v)
         elif isinstance(n, list):
             stack.extend(n)
+    return None
+
+
+def _check_contexts(node: Any, path: Path) -> None:
+    """Refuse any @context that is (or lists) a URL string, and @import: nothing is fetched."""
+    refused = remote_context(node)
+    if refused == "@import":
+        raise InputError("JSON-LD @import is not accepted", path=str(path))
+    if refused:
+        raise InputError(
+            "JSON-LD with a remote @context is not accepted; put the context inline (an object)",
+            path=str(path),
+        )
 
 
 def _parse_ntriples(text: str, path: Path, graph: Graph) -> None:
