@@ -89,8 +89,15 @@ def _child(
         conn.close()
 
 
-def call(fn: Callable[..., Any], *args: Any, timeout: float, headroom: int | None = None) -> Any:
-    """`fn(*args)` in a child process, killed after `timeout` seconds; its result or an error.
+def call(
+    fn: Callable[..., Any],
+    *args: Any,
+    timeout: float,
+    headroom: int | None = None,
+    grace: float = 0.0,
+) -> Any:
+    """`fn(*args)` in a child process, killed after `timeout` (+ `grace`) seconds; its result
+    or an error. `grace` lets a child that keeps the deadline itself report it first.
 
     `fn` must be a module-level function (spawn pickles it) and its result picklable.
     """
@@ -108,7 +115,7 @@ def call(fn: Callable[..., Any], *args: Any, timeout: float, headroom: int | Non
     proc.start()
     send.close()
     try:
-        if not receive.poll(timeout):
+        if not receive.poll(timeout + grace):
             raise QueryError(
                 f"the query did not finish within {timeout:g} s and was stopped; "
                 "narrow it or raise --timeout"
@@ -202,6 +209,6 @@ def run_remote_query(
     """`query.run_remote` in a child process: parsing, checking and the request all end within
     `timeout` (the request has that deadline itself; the child is killed a moment later)."""
     result: QueryResult = call(
-        _evaluate_remote, url, text, dict(params or {}), declared, timeout, timeout=timeout + 2
+        _evaluate_remote, url, text, dict(params or {}), declared, timeout, timeout=timeout, grace=2
     )
     return _size_check(result, max_rows)

@@ -202,6 +202,8 @@ def validate(
     else:
         if not files:
             raise ClaimgraphError("no claim files given (or use --endpoint URL --graph IRI)")
+        if timeout is not None:
+            raise ClaimgraphError("--timeout applies to --endpoint runs")
         from ..validate import validate_files
 
         result = validate_files(
