@@ -220,7 +220,7 @@ def icd10cm_dotted(code: str) -> str:
 def diagnosis_iri(code: str, system: str = "icd10cm") -> URIRef:
     if system == "icd10cm":
         return URIRef(str(ICD10CM) + quote(icd10cm_dotted(code), safe="."))
-    return URIRef(BASE + f"code/{system}/" + quote(code.strip().upper(), safe="."))
+    return URIRef(BASE + f"code/{quote(system, safe='')}/" + quote(code.strip().upper(), safe="."))
 
 
 def modifier_iri(code: str) -> URIRef:

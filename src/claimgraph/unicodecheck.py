@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+SURROGATE_ESCAPE = "a \\u escape names a UTF-16 surrogate (D800-DFFF), not a character"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # a \u escape preceded by an even number of backslashes (an odd number escapes the backslash)
 _JSON_ESCAPE = re.compile(
@@ -43,9 +44,10 @@ def any_surrogate(value: Any) -> bool:
 
 def json_surrogate_escape(text: str, start: int = 0, end: int | None = None) -> int | None:
     """Index of the first `\\uXXXX` escape in JSON text that is a lone surrogate, or None."""
-    if "\\" not in text[start:end]:
+    stop = len(text) if end is None else end
+    if text.find("\\", start, stop) < 0:
         return None
-    for m in _JSON_ESCAPE.finditer(text, start, len(text) if end is None else end):
+    for m in _JSON_ESCAPE.finditer(text, start, stop):
         if m.group(3) or not m.group(2):  # a low half alone, or a high half without its low
             return m.start() + m.group(0).index("\\u")
     return None
@@ -61,3 +63,9 @@ def rdf_surrogate_escape(text: str) -> int | None:
 
 def line_of(text: str, index: int) -> int:
     return text.count("\n", 0, index) + 1
+
+
+def line_col(text: str, index: int) -> str:
+    """`line:column` (1-based) of `index` in `text`."""
+    line = text.count("\n", 0, index) + 1
+    return f"{line}:{index - text.rfind(chr(10), 0, index)}"

@@ -70,7 +70,8 @@ def convert(
             err(f"warning: {message}")
 
     claims = read_claims(files, warn, documents=documents)
-    with atomic_writer(output, force=force, private=True, inputs=inputs) as out:
+    # stdout too gets nothing until every claim was read and written (spooled)
+    with atomic_writer(output, force=force, private=True, inputs=inputs, spool=True) as out:
         count = write_rdf(claims, chosen, out)
     if output != "-" and not quiet:
         err(f"wrote {count} claims to {output} ({chosen.value})")
