@@ -1,5 +1,6 @@
-"""Message templates: a rule's sh:message may name the values that triggered it ({?var}),
-filled the same way by both engines; each distinct set of values is a finding of its own."""
+"""Message templates: a shipped rule's sh:message may name the values that triggered it
+({?var}: codes, never patient data), filled the same way by both engines; each distinct set of
+values is a finding of its own. A user's rules file may not use them (refused before use)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from claimgraph.engine.common import fill_template, template_facts, template_var
 from claimgraph.ingest.model import ClaimData, LineData
 from claimgraph.validate import validate_files
 
-# A rule over the claim's diagnoses that names each one (codes are no patient data).
+# A rule over the claim's diagnoses that names each one (codes are no patient data), installed
+# the way shipped rules are: added to the rules graph, without the user-rule screening.
 RULES = '''
 @prefix sh:    <http://www.w3.org/ns/shacl#> .
 @prefix cg:    <https://w3id.org/claimgraph/ontology/> .
@@ -53,13 +55,22 @@ def test_template_helpers() -> None:
     assert template_facts(template, "something else") == ()
 
 
+def bundled_style_rules() -> object:
+    from claimgraph.kg import new_graph
+
+    g = new_graph()
+    g.parse(data=RULES, format="turtle")
+    return g
+
+
 @pytest.mark.parametrize("engine", ["fast", "reference"])
 def test_both_engines_fill_templates_and_keep_each_value(tmp_path: Path, engine: str) -> None:
-    rules = tmp_path / "rules.ttl"
-    rules.write_text(RULES, encoding="utf-8")
+    from claimgraph.usershapes import installed
+
     claims = tmp_path / "claims.json"
     claims.write_text(CLAIMS, encoding="utf-8")
-    result = validate_files([claims], engine=engine, shapes=[rules], rules=["TPL-01"], jobs=1)
+    with installed(bundled_style_rules()):  # type: ignore[arg-type]
+        result = validate_files([claims], engine=engine, rules=["TPL-01"], jobs=1)
     got = sorted((f.claim, f.message, f.facts) for f in result.findings)
     assert got == [
         ("CLM-T1", "Diagnosis J44.9 is on the claim; J44.9 is named twice.", (("dx", "J44.9"),)),
@@ -68,6 +79,24 @@ def test_both_engines_fill_templates_and_keep_each_value(tmp_path: Path, engine:
     ]  # fmt: skip
     assert {f.file for f in result.findings} == {str(claims)}
     assert {f.position for f in result.findings} == {"claim 1"}
+
+
+@pytest.mark.parametrize("engine", ["fast", "reference"])
+def test_user_rules_may_not_substitute_data_values(tmp_path: Path, engine: str) -> None:
+    from typer.testing import CliRunner
+
+    from claimgraph.cli import app
+
+    rules = tmp_path / "rules.ttl"
+    rules.write_text(RULES, encoding="utf-8")
+    claims = tmp_path / "claims.json"
+    claims.write_text(CLAIMS, encoding="utf-8")
+    args = ["validate", str(claims), "--shapes", str(rules), "--engine", engine]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2 and result.stdout == "", result.output
+    assert result.stderr.count("\n") == 1
+    assert str(rules) in result.stderr and "substitutes a value from the data" in result.stderr
+    assert "PT-T1" not in result.output
 
 
 def test_two_claims_with_one_id_stay_two_claims(tmp_path: Path) -> None:
