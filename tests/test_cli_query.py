@@ -11,13 +11,13 @@ from typer.testing import CliRunner
 
 from claimgraph import query as Q
 from claimgraph.cli import app
-from claimgraph.kg import knowledge_graph
+from claimgraph.knowledge import Knowledge
 
 E1392 = URIRef("https://w3id.org/claimgraph/code/hcpcs/E1392")
 
 
 def needs_e1392() -> None:
-    if (E1392, None, None) not in knowledge_graph():
+    if (E1392, None, None) not in Knowledge.bundled().graph:
         pytest.skip("E1392 is not in the shipped ontology yet")
 
 

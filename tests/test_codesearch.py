@@ -4,16 +4,17 @@ ICD-10-CM). Every test uses its own store through CLAIMGRAPH_STORE."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
 from claimgraph import codestore
 from claimgraph.cli import app
-from claimgraph.codesearch import search
+from claimgraph.codesearch import search as _search
 from claimgraph.errors import ClaimgraphError
 from claimgraph.importers import hcpcs
-from claimgraph.kg import ontology_graph
+from claimgraph.knowledge import Knowledge
 from claimgraph.namespaces import SKOS
 
 # A hand-made release: descriptors written for this test (not CMS text).
@@ -23,8 +24,14 @@ IMPORTED = {
 }
 
 
+def search(text: str, system: str | None = None, limit: int = 20) -> list[dict[str, object]]:
+    """`codesearch.search` with the store CLAIMGRAPH_STORE names (read here, as the CLI does)."""
+    knowledge = Knowledge.bundled().with_codesets(os.environ.get("CLAIMGRAPH_STORE"))
+    return _search(text, system, limit, knowledge=knowledge)
+
+
 def curated_notations() -> set[str]:
-    return {str(n) for n in ontology_graph().objects(None, SKOS.notation)}
+    return {str(n) for n in Knowledge.bundled().ontology.objects(None, SKOS.notation)}
 
 
 @pytest.fixture

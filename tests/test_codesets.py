@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -191,22 +192,26 @@ def test_facts_for_without_a_store_creates_nothing(tmp_path: Path, monkeypatch) 
 def validate(tmp_path: Path, lines: list[dict]) -> set[tuple[int | None, str, str]]:
     from claimgraph.engine.reference import validate_claims
     from claimgraph.ingest.json_claims import read_json
+    from claimgraph.knowledge import Knowledge
 
     claim = {"id": "CLM-T1", "payer": "medicare", "patient": "TEST-PT-1",
              "diagnoses": ["J44.9"], "lines": lines}  # fmt: skip
     path = tmp_path / "claims.json"
     path.write_text(json.dumps({"claims": [claim]}), encoding="utf-8")
-    return {(f.line, f.rule, f.severity) for f in validate_claims(list(read_json(path)))}
+    # the store the test points CLAIMGRAPH_STORE at, read here as the CLI does
+    knowledge = Knowledge.bundled().with_codesets(os.environ.get("CLAIMGRAPH_STORE"))
+    found = validate_claims(list(read_json(path)), knowledge=knowledge)
+    return {(f.line, f.rule, f.severity) for f in found}
 
 
 @pytest.fixture
 def code01() -> None:
     try:
         from claimgraph.engine import reference  # noqa: F401
-        from claimgraph.kg import shapes_graph
+        from claimgraph.knowledge import Knowledge
     except ImportError:
         pytest.skip("the validation engine is not there yet")
-    if (rule_iri("CODE-01"), None, None) not in shapes_graph():
+    if (rule_iri("CODE-01"), None, None) not in Knowledge.bundled().shapes:
         pytest.skip("the CODE-01 shape is not there yet")
 
 

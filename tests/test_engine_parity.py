@@ -19,7 +19,7 @@ from claimgraph.engine.ntriples import claim_ntriples
 from claimgraph.ingest import read_claims
 from claimgraph.ingest.json_claims import claim_from_json
 from claimgraph.ingest.model import ClaimData, DocumentData, LineData, plain_triples, to_graph
-from claimgraph.kg import knowledge_graph, shapes_graph
+from claimgraph.knowledge import Knowledge
 from claimgraph.namespaces import CG, document_iri, line_iri
 from synthetic import generate, write_json
 
@@ -39,16 +39,16 @@ def claims_of(path: Path) -> list[ClaimData]:
 
 
 def test_every_shipped_shape_compiles() -> None:
-    from claimgraph.engine.common import rulebook
+    from claimgraph.knowledge import Knowledge
 
-    checks = compile_shapes(knowledge_graph(), shapes_graph())
+    checks = compile_shapes(Knowledge.bundled().graph, Knowledge.bundled().shapes)
     validate_queries(checks)
     for c in checks:  # the Oxigraph rewriting parses too
         validate_queries(
             [type(c)(c.rule, c.shape, c.severity, c.component, lateral_exists(c.query))]
         )
     compiled = {c.shape for c in checks}
-    missing = sorted(str(s) for s in rulebook().shapes if str(s) not in compiled)
+    missing = sorted(str(s) for s in Knowledge.bundled().rulebook.shapes if str(s) not in compiled)
     assert not missing, f"rules without a compiled check: {missing}"
 
 
@@ -64,13 +64,13 @@ def test_every_shipped_shape_compiles() -> None:
 def test_unsupported_sparql_is_refused(select: str, problem: str) -> None:
     sg = _shape_graph(f'sh:sparql [ sh:select """{select}""" ]')
     with pytest.raises(CompileError):
-        compile_shapes(knowledge_graph(), sg)
+        compile_shapes(Knowledge.bundled().graph, sg)
 
 
 def test_unsupported_core_constraint_is_refused() -> None:
     sg = _shape_graph("sh:property [ sh:path cg:units ; sh:or ( [ sh:datatype xsd:integer ] ) ]")
     with pytest.raises(CompileError, match="or"):
-        compile_shapes(knowledge_graph(), sg)
+        compile_shapes(Knowledge.bundled().graph, sg)
 
 
 def _shape_graph(body: str) -> Graph:
@@ -121,7 +121,9 @@ def test_core_constraints_match_pyshacl() -> None:
     store = ox.Store()
     store.load(data.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
     got = {
-        row[0].value for c in compile_shapes(knowledge_graph(), sg) for row in store.query(c.query)
+        row[0].value
+        for c in compile_shapes(Knowledge.bundled().graph, sg)
+        for row in store.query(c.query)
     }
     assert expected and got == expected
 
@@ -190,17 +192,19 @@ def fast_findings(synthetic: Path) -> set[tuple]:
 
 @pytest.mark.slow
 def test_generated_claims_parity(synthetic: Path, fast_findings: set[tuple]) -> None:
-    from claimgraph.engine.common import rulebook
+    from claimgraph.knowledge import Knowledge
 
     expected = keys(reference.validate_claims(read_claims([synthetic]), jobs=2))
     assert fast_findings == expected
-    assert {k[2] for k in expected} == set(rulebook().rules), "the set must cover every rule"
+    assert {k[2] for k in expected} == set(Knowledge.bundled().rulebook.rules), (
+        "the set must cover every rule"
+    )
 
 
 def test_generated_claims_cover_every_rule(fast_findings: set[tuple]) -> None:
-    from claimgraph.engine.common import rulebook
+    from claimgraph.knowledge import Knowledge
 
-    assert {k[2] for k in fast_findings} == set(rulebook().rules)
+    assert {k[2] for k in fast_findings} == set(Knowledge.bundled().rulebook.rules)
 
 
 def test_small_batches_keep_every_finding(synthetic: Path, fast_findings: set[tuple]) -> None:
@@ -221,10 +225,10 @@ def test_two_jobs_equal_one(synthetic: Path, fast_findings: set[tuple]) -> None:
 
 
 def test_findings_say_what_the_rulebook_says(synthetic: Path) -> None:
-    from claimgraph.engine.common import rulebook
+    from claimgraph.knowledge import Knowledge
 
     claims = list(read_claims([synthetic]))[:200]
-    book = rulebook()
+    book = Knowledge.bundled().rulebook
     for f in fast.validate_claims(claims, jobs=1):
         rule = book.rules[f.rule]
         assert f.message and f.source == rule.source

@@ -16,8 +16,8 @@ import pytest
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
-from claimgraph import kg
 from claimgraph.ingest.model import DOCUMENT_TYPES, PAYERS
+from claimgraph.knowledge import Knowledge
 from claimgraph.namespaces import (
     CG,
     CPT,
@@ -87,7 +87,7 @@ def rows_oxigraph(store: ox.Store, query: str) -> list[Row]:
 
 @pytest.fixture(scope="module")
 def onto() -> Graph:
-    return kg.ontology_graph()
+    return Knowledge.bundled().ontology
 
 
 @pytest.fixture(scope="module")

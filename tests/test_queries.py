@@ -763,15 +763,19 @@ def _shipped_rows(name: str, params: dict[str, str]) -> list[tuple[str, ...]]:
 
 
 def test_shipped_rules_for_e1392_medicare_include_oxy01() -> None:
-    from claimgraph.kg import knowledge_graph
+    from claimgraph.knowledge import Knowledge
 
-    if (URIRef("https://w3id.org/claimgraph/rule/OXY-01"), None, None) not in knowledge_graph():
+    if (
+        URIRef("https://w3id.org/claimgraph/rule/OXY-01"),
+        None,
+        None,
+    ) not in Knowledge.bundled().graph:
         pytest.skip("rule OXY-01 is not in the shipped shapes yet")
     rows = _shipped_rows("rules-for-code", {"code": "E1392", "payer": "medicare"})
     ids = {r[2] for r in rows}
     assert "OXY-01" in ids
     assert all(r[1] == "payer:medicare" for r in rows)
-    if (URIRef("https://w3id.org/claimgraph/rule/OXY-08"), None, None) in knowledge_graph():
+    if (URIRef("https://w3id.org/claimgraph/rule/OXY-08"), None, None) in Knowledge.bundled().graph:
         # OXY-08 is for commercial payers: Aetna (a commercial payer) gets it, Medicare not
         assert "OXY-08" not in ids
         aetna = _shipped_rows("rules-for-code", {"code": "E1392", "payer": "aetna"})
@@ -815,15 +819,15 @@ def test_shipped_graph_same_rows_on_both_engines(name: str) -> None:
 def test_code_card_same_on_both_engines(payer: str | None) -> None:
     """The card reads pyoxigraph by default; rdflib must give the same card."""
     from claimgraph.card import build_card
-    from claimgraph.kg import knowledge_graph, knowledge_store
+    from claimgraph.knowledge import Knowledge
 
     codes = ["E1392", "E0745", "E2120", "E0711", "64555", "97112", "97014", "G0283", "M54.5"]
-    graph = knowledge_graph()
+    graph = Knowledge.bundled().graph
     present = [c for c in codes if (Q.code_iri(c, graph), None, None) in graph]
     if not present:
         pytest.skip("none of the sample codes is in the shipped ontology yet")
     for code in present:
-        on_oxigraph = build_card(code, payer, store=knowledge_store()).as_dict()
+        on_oxigraph = build_card(code, payer, store=Knowledge.bundled().store).as_dict()
         on_rdflib = build_card(code, payer, graph=graph).as_dict()
         assert _sorted_card(on_oxigraph) == _sorted_card(on_rdflib), code
 

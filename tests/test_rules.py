@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from claimgraph.engine.common import rulebook
 from claimgraph.findings import Finding
 from claimgraph.ingest.json_claims import read_json
+from claimgraph.knowledge import Knowledge
 
 CLAIMS = Path(__file__).parent / "data" / "claims"
-RULE_IDS = sorted(rulebook().rules)
+RULE_IDS = sorted(Knowledge.bundled().rulebook.rules)
 ENGINES = [
     "reference",
     pytest.param(
@@ -117,10 +117,10 @@ def test_findings_carry_message_and_source() -> None:
 
 
 def _prefixes() -> str:
-    from claimgraph.kg import shapes_graph
+    from claimgraph.knowledge import Knowledge
     from claimgraph.namespaces import SH
 
-    g = shapes_graph()
+    g = Knowledge.bundled().shapes
     lines = []
     for decl in g.objects(None, SH.declare):
         lines.append(f"PREFIX {g.value(decl, SH.prefix)}: <{g.value(decl, SH.namespace)}>")
@@ -142,13 +142,15 @@ def both_engines(path: Path) -> tuple[set[tuple[str, str]], set[tuple[str, str]]
     from claimgraph.engine import reference
 
     claims = list(read_json(path))
-    shacl = {(str(s), str(f)) for s, f, _m in reference.shape_results(claims)}
+    kn = Knowledge.bundled()
+    shacl = {(str(s), str(f)) for s, f, _m in reference.shape_results(claims, kn)}
     store = ox.Store()
     store.load(
-        reference.data_graph(claims).serialize(format="nt").encode(), format=ox.RdfFormat.N_TRIPLES
+        reference.data_graph(claims, kn).serialize(format="nt").encode(),
+        format=ox.RdfFormat.N_TRIPLES,
     )
     oxi: set[tuple[str, str]] = set()
-    for shape, entry in rulebook().shapes.items():
+    for shape, entry in Knowledge.bundled().rulebook.shapes.items():
         assert entry.target_class is not None and entry.selects, shape
         for select in entry.selects:
             for row in store.query(
@@ -192,34 +194,47 @@ def test_icd9_diagnosis_says_why(engine: str) -> None:
     assert not [f for f in clean if f.rule == "CODE-02"]
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_loaded_full_code_set_turns_info_into_violation(
-    engine: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from rdflib import Literal
+def _store(tmp_path: Path, name: str, records: list[str]) -> Path:
+    """A code-set store holding one hand-made HCPCS release of `records`."""
+    from claimgraph import codestore
+    from claimgraph.importers import hcpcs
+    from test_codesets import write_fixed
 
-    from claimgraph.engine import common
-    from claimgraph.namespaces import CG, HCPCS, MODIFIER, SCHEME
+    root = tmp_path / name
+    codestore.import_release(
+        hcpcs.read(write_fixed(tmp_path / "HCPC2026_ANWEB.txt", records)), root
+    )
+    return root
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_loaded_full_code_set_turns_info_into_violation(engine: str, tmp_path: Path) -> None:
+    from test_codesets import record
 
     module = importlib.import_module(f"claimgraph.engine.{engine}")
     claim = _claim([("icd10cm", "J44.9")], code="E0250", modifiers=("RR", "XR"))
-    before = {f.ident for f in module.validate_claims([claim]) if f.rule.startswith("CODE-0")}
-    assert before == {("CLM-X1", 1, "CODE-01", "info"), ("CLM-X1", 1, "CODE-03", "info")}
+    bundled = Knowledge.bundled()
 
-    true = Literal(True)
-    facts = [
-        (SCHEME.hcpcs, CG.fullCodeSetLoaded, true),
-        (SCHEME["hcpcs-modifiers"], CG.fullCodeSetLoaded, true),
-        (HCPCS.E0250, CG.inFullCodeSet, true),
-        (MODIFIER.RR, CG.inFullCodeSet, true),
-    ]
-    monkeypatch.setattr(common, "_codestore_facts", lambda codes, mods: facts)
-    listed = {f.ident for f in module.validate_claims([claim]) if f.rule.startswith("CODE-0")}
-    assert listed == {("CLM-X1", 1, "CODE-03", "violation")}  # E0250 listed, XR not
+    def code_findings(knowledge: Knowledge) -> set[tuple[str | None, int | None, str, str]]:
+        found = module.validate_claims([claim], knowledge=knowledge)
+        return {f.ident for f in found if f.rule.startswith("CODE-0")}
 
-    monkeypatch.setattr(common, "_codestore_facts", lambda codes, mods: facts[:2])
-    unlisted = {f.ident for f in module.validate_claims([claim]) if f.rule.startswith("CODE-0")}
-    assert unlisted == {
-        ("CLM-X1", 1, "CODE-01", "violation"),
-        ("CLM-X1", 1, "CODE-03", "violation"),
-    }
+    assert code_findings(bundled) == {
+        ("CLM-X1", 1, "CODE-01", "info"), ("CLM-X1", 1, "CODE-03", "info")
+    }  # fmt: skip
+    listed = _store(tmp_path, "listed", [
+        record("E0250", "Hospital bed, test descriptor", "Hosp bed test", added="19900101"),
+        record("RR", "Rental, test descriptor", "Rental test", recid="7", added="19900101"),
+    ])  # fmt: skip
+    # E0250 and RR are in the full sets, XR is not
+    assert code_findings(bundled.with_codesets(listed)) == {("CLM-X1", 1, "CODE-03", "violation")}
+    unlisted = _store(tmp_path, "unlisted", [
+        record("E1399", "Durable medical equipment, test descriptor", "DME test"),
+        record("KX", "Requirements met, test descriptor", "Requirements test", recid="7"),
+    ])  # fmt: skip
+    assert code_findings(bundled.with_codesets(unlisted)) == {
+        ("CLM-X1", 1, "CODE-01", "violation"), ("CLM-X1", 1, "CODE-03", "violation"),
+    }  # fmt: skip
+    assert code_findings(bundled) == {  # the values are independent of each other
+        ("CLM-X1", 1, "CODE-01", "info"), ("CLM-X1", 1, "CODE-03", "info")
+    }  # fmt: skip

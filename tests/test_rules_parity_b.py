@@ -20,7 +20,8 @@ from rdflib import RDF, Graph, Literal, URIRef
 
 from claimgraph.ingest.json_claims import read_json
 from claimgraph.ingest.model import ClaimData, DocumentData, LineData, to_graph
-from claimgraph.kg import knowledge_graph, new_graph
+from claimgraph.kg import new_graph
+from claimgraph.knowledge import Knowledge
 from claimgraph.namespaces import CG, DCT, GROUP, SH, SKOS, line_iri
 from claimgraph.resources import data_dir
 
@@ -70,7 +71,7 @@ def oxigraph_query(shape: URIRef, select: str) -> str:
 
 def data_graph(claims: list[ClaimData]) -> Graph:
     g = new_graph()
-    g += knowledge_graph()
+    g += Knowledge.bundled().graph
     to_graph(claims, g)
     return g
 
@@ -104,7 +105,7 @@ def pyshacl_focus(data: Graph) -> set[tuple[str, str]]:
 
 @cache
 def kg_ntriples() -> bytes:
-    return knowledge_graph().serialize(format="nt", encoding="utf-8")
+    return Knowledge.bundled().graph.serialize(format="nt", encoding="utf-8")
 
 
 def oxigraph_store(data: Graph) -> Any:
@@ -114,7 +115,7 @@ def oxigraph_store(data: Graph) -> Any:
     store = ox.Store()
     store.load(kg_ntriples(), format=ox.RdfFormat.N_TRIPLES)
     claims = new_graph()
-    claims += data - knowledge_graph()
+    claims += data - Knowledge.bundled().graph
     store.load(claims.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
     return store
 
@@ -136,7 +137,7 @@ def compiled_queries() -> tuple[tuple[str, str], ...] | None:
     except ImportError:
         return None
     kg = new_graph()
-    kg += knowledge_graph()
+    kg += Knowledge.bundled().graph
     return tuple(
         (rule_id, check.query)
         for rule_id, (shape, _) in rules().items()
@@ -318,7 +319,7 @@ def test_groups_a_query_reads_are_declared_on_the_rule(rule_id: str) -> None:
 
 
 def test_groups_exist_and_list_curated_codes() -> None:
-    kg = knowledge_graph()
+    kg = Knowledge.bundled().graph
     used = {
         g for shape, _ in rules().values() for g in rule_shapes().objects(shape, CG.usesCodeGroup)
     }
@@ -334,7 +335,7 @@ def test_groups_exist_and_list_curated_codes() -> None:
 
 
 def test_every_rule_cites_defined_sources_and_topic() -> None:
-    kg = knowledge_graph()
+    kg = Knowledge.bundled().graph
     for rule_id, (shape, _) in rules().items():
         sources = list(rule_shapes().objects(shape, DCT.source))
         assert sources, rule_id
@@ -344,7 +345,7 @@ def test_every_rule_cites_defined_sources_and_topic() -> None:
 
 
 def test_eight_minute_bands_are_contiguous() -> None:
-    kg = knowledge_graph()
+    kg = Knowledge.bundled().graph
     shape, _ = rules()["THER-03"]
     bands = sorted(
         (int(str(kg.value(b, CG.minMinutes))), kg.value(b, CG.maxMinutes), b)

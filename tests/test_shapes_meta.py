@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from rdflib import Graph, Literal, URIRef
 
-from claimgraph.kg import knowledge_graph, new_graph, shapes_graph
+from claimgraph.kg import new_graph
+from claimgraph.knowledge import Knowledge
 from claimgraph.namespaces import CG, DCT, RULE, SH
 from claimgraph.resources import data_dir
 
@@ -32,7 +33,7 @@ def copy(g: Graph) -> Graph:
 
 
 def test_shipped_rules_conform_to_meta_shapes() -> None:
-    conforms, text = validate(knowledge_graph())
+    conforms, text = validate(Knowledge.bundled().graph)
     assert conforms, text
 
 
@@ -40,14 +41,16 @@ def test_rules_and_meta_shapes_are_valid_shacl() -> None:
     import pyshacl
 
     # meta_shacl=True first checks the shapes graph against SHACL-SHACL
-    conforms, _r, text = pyshacl.validate(new_graph(), shacl_graph=shapes_graph(), meta_shacl=True)
+    conforms, _r, text = pyshacl.validate(
+        new_graph(), shacl_graph=Knowledge.bundled().shapes, meta_shacl=True
+    )
     assert conforms, text
     conforms, _r, text = pyshacl.validate(new_graph(), shacl_graph=meta_graph(), meta_shacl=True)
     assert conforms, text
 
 
 def test_every_rule_shape_is_named() -> None:
-    g = shapes_graph()
+    g = Knowledge.bundled().shapes
     for node in set(g.subjects(SH.targetClass, None)):
         assert isinstance(node, URIRef), f"a shape with a target is a blank node: {node!r}"
 
@@ -74,13 +77,13 @@ def test_every_rule_shape_is_named() -> None:
     ],
 )
 def test_meta_shapes_catch_a_broken_rule(mutate) -> None:  # type: ignore[no-untyped-def]
-    g = copy(knowledge_graph())
+    g = copy(Knowledge.bundled().graph)
     mutate(g, RULE["OXY-02"])
     conforms, _text = validate(g)
     assert not conforms
 
 
 def test_meta_shapes_catch_a_broken_rule_part() -> None:
-    g = copy(knowledge_graph())
+    g = copy(Knowledge.bundled().graph)
     g.remove((RULE["CODE-01-unchecked"], SH.severity, None))
     assert not validate(g)[0]

@@ -78,8 +78,16 @@ def test_json_report_shape(runner: CliRunner, claims_file: Path) -> None:
     code, out, _err = run(runner, claims_file, "--format", "json")
     assert code == 1
     report = json.loads(out)
-    assert set(report) == {"conforms", "claims", "findings", "summary"}
+    assert set(report) == {"conforms", "claims", "findings", "summary", "run"}
     assert report["conforms"] is False and report["claims"] == 4
+    from claimgraph import __version__
+    from claimgraph.knowledge import Knowledge
+
+    assert report["run"] == {  # what the run used: no code sets in this test's store
+        "claimgraph": __version__, "rules_fingerprint": Knowledge.bundled().fingerprint,
+        "code_sets": [], "rules_files": [], "engine": report["run"]["engine"],
+    }  # fmt: skip
+    assert report["run"]["engine"] in ("fast", "reference")
     assert set(report["summary"]) == {"violation", "warning", "info"}
     for f in report["findings"]:
         assert set(f) == {"claim", "line", "code", "rule", "severity", "message", "source"}
@@ -203,12 +211,12 @@ def test_examples(runner: CliRunner) -> None:
 
 
 def test_rules_catalogue(runner: CliRunner) -> None:
-    from claimgraph.engine.common import rulebook
+    from claimgraph.knowledge import Knowledge
 
     result = runner.invoke(app, ["rules", "--format", "json"])
     assert result.exit_code == 0
     rows = json.loads(result.stdout)
-    assert {r["id"] for r in rows} == set(rulebook().rules)
+    assert {r["id"] for r in rows} == set(Knowledge.bundled().rulebook.rules)
     assert {"id", "severity", "topic", "scope", "message", "source", "from", "until"} <= set(
         rows[0]
     )

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from rdflib import Graph
     from rdflib.term import Node
 
+    from .knowledge import Knowledge
+
 
 class Kind(StrEnum):
     relations = "relations"
@@ -421,12 +423,20 @@ def _sorted_jsonld(doc: Any) -> Any:
     return walk(doc)
 
 
-def write_export(kind: Kind, fmt: Format, out: IO[str], graph: Graph | None = None) -> int:
-    """Write one export to `out`; returns how many rows, relationships or triples it holds."""
+def write_export(
+    kind: Kind,
+    fmt: Format,
+    out: IO[str],
+    graph: Graph | None = None,
+    *,
+    knowledge: Knowledge | None = None,
+) -> int:
+    """Write one export of `graph` (default: `knowledge.graph`, by default the bundled one) to
+    `out`; returns how many rows, relationships or triples it holds."""
     if graph is None:
-        from .kg import knowledge_graph
+        from .knowledge import Knowledge
 
-        graph = knowledge_graph()
+        graph = (knowledge or Knowledge.bundled()).graph
     fmt = choose_format(kind, fmt)
     if kind is Kind.graph:
         return write_rdf(graph, fmt, out)

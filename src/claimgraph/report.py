@@ -11,10 +11,13 @@ import json
 import textwrap
 from collections import Counter
 from collections.abc import Iterable
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from .findings import SEVERITIES, Finding
 from .validate import ValidationResult
+
+if TYPE_CHECKING:
+    from .knowledge import Knowledge
 
 FORMATS = ("table", "json", "csv", "turtle")
 CSV_COLUMNS = ("claim", "line", "code", "rule", "severity", "message", "source")
@@ -39,6 +42,7 @@ def as_json(result: ValidationResult) -> dict[str, Any]:
             for f in result.findings
         ],
         "summary": result.summary(),
+        **({"run": result.run.as_dict()} if result.run else {}),
     }
 
 
@@ -103,7 +107,7 @@ def summary_lines(result: ValidationResult) -> list[str]:
     ]
     if not result.findings:
         out[0] = f"{_plural(result.claims, 'claim')} checked: no findings."
-        return out
+        return out + run_lines(result)
     by_rule = Counter((f.rule, f.severity) for f in result.findings)
     out.append("By rule:")
     for (rule, severity), n in sorted(
@@ -115,23 +119,46 @@ def summary_lines(result: ValidationResult) -> list[str]:
     out.append(
         "`claimgraph rules` lists every rule; each finding's source says where it is written."
     )
-    return out
+    return out + run_lines(result)
+
+
+def run_lines(result: ValidationResult) -> list[str]:
+    """What the run used: the rule set's fingerprint and the code-set releases."""
+    run = result.run
+    if run is None:
+        return []
+    rules = f"rules {run.fingerprint}" + (
+        f" (with {', '.join(run.rules_files)})" if run.rules_files else ""
+    )
+    codes = ", ".join(run.releases) if run.releases else "none imported"
+    return [f"Checked with claimgraph {run.version}, {rules}; code sets: {codes}."]
+
+
+def _knowledge(result: ValidationResult) -> Knowledge:
+    from .knowledge import Knowledge
+
+    return result.knowledge or Knowledge.bundled()
 
 
 def report_graph(result: ValidationResult) -> Any:
     """A SHACL validation report (rdflib Graph) with the rule id and sources on each result."""
     from rdflib import RDF, BNode, Literal, URIRef
 
-    from .engine.common import rulebook
     from .kg import new_graph
     from .namespaces import DCT, SH, claim_iri, line_iri, rule_iri
 
     severity_iri = {"violation": SH.Violation, "warning": SH.Warning, "info": SH.Info}
-    book = rulebook()
+    book = _knowledge(result).rulebook
     g = new_graph()
     report = BNode("report")
     g.add((report, RDF.type, SH.ValidationReport))
     g.add((report, SH.conforms, Literal(result.conforms)))
+    if result.run is not None:  # what the run used: rule set, imported code-set releases
+        from .namespaces import SOURCE
+
+        g.add((report, DCT.description, Literal(run_lines(result)[0], lang="en")))
+        for release in result.run.releases:
+            g.add((report, DCT.source, SOURCE[release]))
     for i, f in enumerate(result.findings, start=1):
         r = BNode(f"result{i}")
         node = f.uid or f.claim or "input"
@@ -161,13 +188,15 @@ def write(result: ValidationResult, fmt: str, out: IO[str]) -> None:
 
 
 def rule_rows(
-    topic: str | None = None, payer: str | None = None
+    topic: str | None = None, payer: str | None = None, *, knowledge: Knowledge | None = None
 ) -> tuple[list[str], list[list[Any]]]:
-    """The rule catalogue as rows: id, severity, topic, scope, message, source, dates."""
-    from .engine.common import payer_categories, rulebook
+    """The rule catalogue of `knowledge` (default: the bundled rules) as rows: id, severity,
+    topic, scope, message, source, dates."""
+    from .knowledge import Knowledge
 
-    book = rulebook()
-    cats = payer_categories()
+    knowledge = knowledge or Knowledge.bundled()
+    book = knowledge.rulebook
+    cats = knowledge.payer_categories
     columns = ["id", "severity", "topic", "scope", "message", "source", "from", "until"]
     rows: list[list[Any]] = []
     for rule in sorted(book.rules.values(), key=_rule_order):

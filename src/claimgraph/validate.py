@@ -10,10 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import ClaimgraphError
 from .findings import SEVERITIES, Finding
 from .ingest.model import ClaimData
+
+if TYPE_CHECKING:
+    from .knowledge import Knowledge, RunInfo
 
 ENGINES = ("fast", "reference")
 Warn = Callable[[str], None] | None
@@ -24,6 +28,9 @@ class ValidationResult:
     claims: int  # claims checked (after --payer)
     findings: list[Finding] = field(default_factory=list)
     fail_on: str = "violation"
+    # what the run used: claimgraph version, rule-set fingerprint, code-set releases, user rules
+    run: RunInfo | None = None
+    knowledge: Knowledge | None = field(default=None, repr=False, compare=False)
 
     @property
     def failed(self) -> bool:
@@ -46,24 +53,8 @@ def reaches(severity: str, threshold: str) -> bool:
     return SEVERITIES.index(severity) <= SEVERITIES.index(threshold)
 
 
-def _read(
-    paths: Sequence[str | Path], warn: Warn, documents: str | Path | None
-) -> Iterator[ClaimData]:
-    try:
-        from .ingest import read_claims
-    except ImportError:  # before the ingest package had read_claims: JSON only
-        from .ingest.json_claims import read_json
-
-        for p in paths:
-            yield from read_json(Path(p), warn)
-        return
-    yield from read_claims(paths, warn=warn, documents=documents)
-
-
-def check_rule_ids(rule_ids: Iterable[str]) -> set[str]:
-    from .engine.common import rulebook
-
-    known = rulebook().rules
+def check_rule_ids(rule_ids: Iterable[str], knowledge: Knowledge) -> set[str]:
+    known = knowledge.rulebook.rules
     wanted = {r.strip().upper() for r in rule_ids}
     unknown = sorted(wanted - set(known))
     if unknown:
@@ -72,19 +63,24 @@ def check_rule_ids(rule_ids: Iterable[str]) -> set[str]:
     return wanted
 
 
-def check_payer(payer: str) -> str:
-    from .engine.common import payer_categories
-
+def check_payer(payer: str, knowledge: Knowledge) -> str:
     name = payer.strip().lower()
-    if name not in payer_categories():
-        known = ", ".join(sorted(payer_categories()))
+    if name not in knowledge.payer_categories:
+        known = ", ".join(sorted(knowledge.payer_categories))
         raise ClaimgraphError(f"unknown payer {payer!r}; use one of {known}")
     return name
+
+
+def _knowledge(knowledge: Knowledge | None) -> Knowledge:
+    from .knowledge import Knowledge
+
+    return knowledge or Knowledge.bundled()
 
 
 def validate_files(
     paths: Sequence[str | Path],
     *,
+    knowledge: Knowledge | None = None,
     engine: str = "fast",
     jobs: int | None = None,
     rules: Iterable[str] = (),
@@ -93,43 +89,18 @@ def validate_files(
     warn: Warn = None,
     progress: bool = False,
     documents: str | Path | None = None,
-    shapes: Sequence[str | Path] = (),
 ) -> ValidationResult:
-    """Findings of every claim in `paths`, restricted to `rules` (ids) and to claims of `payer`;
-    `shapes`: the user's rules files, checked and added to the bundled rules for this run."""
-    if engine not in ENGINES:
-        raise ClaimgraphError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
-    from .usershapes import installed, load
+    """Findings of every claim in `paths` under `knowledge` (default: the bundled rules, no
+    code sets), restricted to `rules` (ids) and to claims of `payer`."""
+    from .ingest import read_claims
 
-    with installed(load(shapes) if shapes else None):
-        return _validate_files(
-            paths, engine=engine, jobs=jobs, rules=rules, payer=payer, fail_on=fail_on,
-            warn=warn, progress=progress, documents=documents,
-        )  # fmt: skip
-
-
-def _validate_files(
-    paths: Sequence[str | Path],
-    *,
-    engine: str,
-    jobs: int | None,
-    rules: Iterable[str],
-    payer: str | None,
-    fail_on: str,
-    warn: Warn,
-    progress: bool,
-    documents: str | Path | None,
-) -> ValidationResult:
     if engine not in ENGINES:
         raise ClaimgraphError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
     if fail_on not in SEVERITIES:
         raise ClaimgraphError(f"unknown severity {fail_on!r}; use one of {', '.join(SEVERITIES)}")
-    wanted = check_rule_ids(rules) if rules else None
-    payers: set[str] | None = None
-    if payer:
-        from .engine.common import payers_in
-
-        payers = payers_in(check_payer(payer))
+    knowledge = _knowledge(knowledge)
+    wanted = check_rule_ids(rules, knowledge) if rules else None
+    payers = knowledge.payers_in(check_payer(payer, knowledge)) if payer else None
 
     count = 0
     seen: set[str] = set()
@@ -137,7 +108,7 @@ def _validate_files(
 
     def claims() -> Iterator[ClaimData]:
         nonlocal count, repeated
-        for claim in _read(paths, warn, documents):
+        for claim in read_claims(paths, warn=warn, documents=documents):
             if payers is not None and not (
                 isinstance(claim.payer, str) and claim.payer.strip().lower() in payers
             ):
@@ -151,11 +122,13 @@ def _validate_files(
     if engine == "fast":
         from .engine import fast
 
-        findings = fast.validate_claims(claims(), jobs=jobs, progress=progress)
+        findings = fast.validate_claims(claims(), knowledge=knowledge, jobs=jobs, progress=progress)
     else:
         from .engine import reference
 
-        findings = reference.validate_claims(claims(), jobs=jobs or 1, progress=progress)
+        findings = reference.validate_claims(
+            claims(), knowledge=knowledge, jobs=jobs or 1, progress=progress
+        )
     if repeated and warn:
         warn(
             f"{repeated} claim(s) reuse an id seen earlier in the input; "
@@ -163,13 +136,17 @@ def _validate_files(
         )
     if wanted is not None:
         findings = [f for f in findings if f.rule in wanted]
-    return ValidationResult(claims=count, findings=list(findings), fail_on=fail_on)
+    return ValidationResult(
+        claims=count, findings=list(findings), fail_on=fail_on,
+        run=knowledge.run_info(engine), knowledge=knowledge,
+    )  # fmt: skip
 
 
 def validate_endpoint(
     url: str,
     graph: str | None,
     *,
+    knowledge: Knowledge | None = None,
     rules: Iterable[str] = (),
     payer: str | None = None,
     fail_on: str = "violation",
@@ -182,8 +159,12 @@ def validate_endpoint(
         raise ClaimgraphError("--payer cannot be used with --endpoint")
     if fail_on not in SEVERITIES:
         raise ClaimgraphError(f"unknown severity {fail_on!r}; use one of {', '.join(SEVERITIES)}")
-    wanted = check_rule_ids(rules) if rules else None
-    findings = run(url, graph)
+    knowledge = _knowledge(knowledge)
+    wanted = check_rule_ids(rules, knowledge) if rules else None
+    findings = run(url, graph, knowledge=knowledge)
     if wanted is not None:
         findings = [f for f in findings if f.rule in wanted]
-    return ValidationResult(claims=count_claims(url, graph), findings=findings, fail_on=fail_on)
+    return ValidationResult(
+        claims=count_claims(url, graph), findings=findings, fail_on=fail_on,
+        run=knowledge.run_info("endpoint"), knowledge=knowledge,
+    )  # fmt: skip

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
-import importlib
 import json
-import os
 import sys
-from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..errors import ClaimgraphError
 from .common import TableFormat, print_rows
+
+if TYPE_CHECKING:
+    from ..knowledge import Knowledge
 
 
 class System(StrEnum):
@@ -69,8 +68,7 @@ def code(
             raise ClaimgraphError(
                 "usage: claimgraph code search TEXT [--system hcpcs|cpt|icd10cm|modifier]"
             )
-        with _store_env(store):
-            search(text, system, limit, fmt)
+        search(text, system, limit, fmt, _knowledge(store))
         return
     if text is not None:
         raise ClaimgraphError("give one code (or: claimgraph code search TEXT)")
@@ -78,7 +76,7 @@ def code(
         raise ClaimgraphError("a code card is printed as --format table or json")
     from ..card import build_card, render
 
-    card = build_card(code, payer, codeset_store=store)
+    card = build_card(code, payer, knowledge=_knowledge(store))
     if fmt is TableFormat.json:
         json.dump(card.as_dict(), sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -86,31 +84,21 @@ def code(
         render(card)
 
 
-def search(text: str, system: System | None, limit: int, fmt: TableFormat) -> None:
-    """Find codes by words with `claimgraph.codesearch` (the code-sets module)."""
-    try:
-        codesearch = importlib.import_module("claimgraph.codesearch")
-    except ImportError:
-        raise ClaimgraphError("code search is not available in this installation") from None
-    hits = codesearch.search(text, system=system.value if system else None, limit=limit)
+def search(
+    text: str, system: System | None, limit: int, fmt: TableFormat, knowledge: Knowledge
+) -> None:
+    """Find codes by words with `claimgraph.codesearch`."""
+    from ..codesearch import search as find
+
+    hits = find(text, system=system.value if system else None, limit=limit, knowledge=knowledge)
     columns = ["code", "system", "label", "score"]
     print_rows(columns, [[h.get(c) for c in columns] for h in hits], fmt)
 
 
-@contextlib.contextmanager
-def _store_env(store: Path | None) -> Iterator[None]:
-    """`--store` for code search, which reads the store named by $CLAIMGRAPH_STORE."""
-    if store is None:
-        yield
-        return
-    from ..codestore import ENV_VAR
+def _knowledge(store: Path | None) -> Knowledge:
+    """The bundled knowledge with the code-set store of `--store`, else $CLAIMGRAPH_STORE,
+    else the user data folder (read here, at the edge)."""
+    from ..codestore import store_path
+    from ..knowledge import Knowledge
 
-    before = os.environ.get(ENV_VAR)
-    os.environ[ENV_VAR] = str(store)
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop(ENV_VAR, None)
-        else:
-            os.environ[ENV_VAR] = before
+    return Knowledge.bundled().with_codesets(store_path(store))

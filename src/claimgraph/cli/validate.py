@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import sys
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from .common import TableFormat, err, print_rows
+
+if TYPE_CHECKING:
+    from ..knowledge import Knowledge
 
 
 class ReportFormat(StrEnum):
@@ -30,6 +33,15 @@ class Engine(StrEnum):
 
 
 DEFAULT_ENGINE = Engine.fast  # same findings as reference (tests/test_engine_parity.py)
+
+
+def run_knowledge(shapes: list[str] | None, store: str | None) -> Knowledge:
+    """The run's Knowledge: the bundled rules, the user's rules files, the code-set store
+    (`store`, else $CLAIMGRAPH_STORE, else the user data folder: read here, at the edge)."""
+    from ..codestore import store_path
+    from ..knowledge import Knowledge
+
+    return Knowledge.bundled().with_rules(shapes or ()).with_codesets(store_path(store))
 
 
 def validate(
@@ -103,6 +115,15 @@ def validate(
             metavar="FILE",
         ),
     ] = None,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            "--store",
+            help="Code-set store whose imported releases the code checks read (default: "
+            "$CLAIMGRAPH_STORE, else the user data folder).",
+            metavar="DIR",
+        ),
+    ] = None,
 ) -> None:
     """Check claims against the coverage rules and report what to fix.
 
@@ -127,8 +148,9 @@ def validate(
         if shapes:
             raise ClaimgraphError("--shapes cannot be used with --endpoint")
         result = validate_endpoint(
-            endpoint, graph, rules=rule or (), payer=payer, fail_on=fail_on.value
-        )
+            endpoint, graph, knowledge=run_knowledge(None, store), rules=rule or (), payer=payer,
+            fail_on=fail_on.value,
+        )  # fmt: skip
         with atomic_writer(output, force=force, private=True) as out:
             write(result, fmt.value, out)
         if result.failed:
@@ -138,6 +160,7 @@ def validate(
         raise ClaimgraphError("no claim files given (or use --endpoint URL --graph IRI)")
     result = validate_files(
         files,
+        knowledge=run_knowledge(shapes, store),
         engine=engine.value,
         jobs=jobs,
         rules=rule or (),
@@ -146,7 +169,6 @@ def validate(
         warn=warn,
         progress=not quiet and sys.stderr.isatty(),
         documents=documents,
-        shapes=shapes or (),
     )
     with atomic_writer(output, force=force, private=True) as out:
         write(result, fmt.value, out)
@@ -175,22 +197,15 @@ def rules(
 
     Example: claimgraph rules --topic oxygen --payer medicare
     """
-    from ..usershapes import installed, load
-
-    with installed(load(shapes) if shapes else None):
-        _rules(topic, payer, fmt)
-
-
-def _rules(topic: str | None, payer: str | None, fmt: TableFormat) -> None:
     from ..errors import ClaimgraphError
+    from ..knowledge import Knowledge
     from ..report import rule_rows
     from ..validate import check_payer
 
+    kn = Knowledge.bundled().with_rules(shapes or ())
     if topic:
-        from ..engine.common import rulebook
-
-        topics = sorted({r.topic for r in rulebook().rules.values()})
+        topics = sorted({r.topic for r in kn.rulebook.rules.values()})
         if topic not in topics:
             raise ClaimgraphError(f"unknown topic {topic!r}; use one of {', '.join(topics)}")
-    columns, rows = rule_rows(topic, check_payer(payer) if payer else None)
+    columns, rows = rule_rows(topic, check_payer(payer, kn) if payer else None, knowledge=kn)
     print_rows(columns, rows, fmt, title="claimgraph rules")

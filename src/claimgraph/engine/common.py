@@ -15,9 +15,9 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from functools import cache
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import unquote
 
 from rdflib import RDF, Graph, Literal, URIRef
@@ -39,6 +39,9 @@ from ..namespaces import (
     payer_iri,
 )
 
+if TYPE_CHECKING:
+    from ..knowledge import CodeSets
+
 Triple = tuple[Node, Node, Node]
 
 SEVERITY_NAMES = {SH.Violation: "violation", SH.Warning: "warning", SH.Info: "info"}
@@ -51,26 +54,18 @@ _CPT_MODIFIER_RE = re.compile(r"^[0-9]{2}$")
 # ---------------------------------------------------------------------------------------------
 
 
-def _codestore_facts(procedure_codes: set[URIRef], modifiers: set[URIRef]) -> list[Triple]:
-    """Facts from the user's imported code sets (claimgraph import ...), if that module exists."""
-    try:
-        from .. import codestore
-    except ImportError:
-        return []
-    return list(codestore.facts_for(procedure_codes, modifiers))
-
-
 def _local(iri: URIRef, namespace: str) -> str | None:
     s = str(iri)
     return unquote(s[len(namespace) :]) if s.startswith(namespace) else None
 
 
-def enrichment(claims_graph: Graph) -> list[Triple]:
+def enrichment(claims_graph: Graph, codesets: CodeSets | None = None) -> list[Triple]:
     """Facts the rules need about the codes `claims_graph` uses, beyond the bundled graph.
 
     Procedure codes get `skos:inScheme` from their IRI (code/hcpcs/ -> scheme:hcpcs); modifiers
     their modifier scheme; diagnoses found in the ICD-10-CM index `a cg:ICD10CMCode` and
-    `cg:billable`; plus whatever the imported code sets know. Unknown codes get nothing.
+    `cg:billable`; plus what the imported code sets of `codesets` know (`Knowledge.codesets`).
+    Unknown codes get nothing.
     """
     from .. import icd
 
@@ -96,7 +91,10 @@ def enrichment(claims_graph: Graph) -> list[Triple]:
         if found is not None:
             out.append((dx, RDF.type, CG.ICD10CMCode))
             out.append((dx, CG.billable, Literal(found[0])))
-    out.extend(_codestore_facts(procedures, modifiers))
+    if codesets is not None:
+        from .. import codestore
+
+        out.extend(codestore.facts_for(procedures, modifiers, codesets.path))
     return out
 
 
@@ -217,7 +215,7 @@ class Rulebook:
         return self.shapes[shape]
 
     def applies_to_payer(
-        self, rule_id: str, payer: str, categories: Mapping[str, set[str]]
+        self, rule_id: str, payer: str, categories: Mapping[str, AbstractSet[str]]
     ) -> bool:
         """Whether a rule checks claims of `payer` (its categories from `payer_categories`)."""
         rule = self.rules[rule_id]
@@ -227,29 +225,14 @@ class Rulebook:
         return not rule.payers or bool(cats & set(rule.payers))
 
 
-@cache
-def rulebook() -> Rulebook:
-    from ..kg import knowledge_graph
-
-    return Rulebook(knowledge_graph())
-
-
-@cache
-def payer_categories() -> dict[str, set[str]]:
+def payer_categories(graph: Graph) -> dict[str, frozenset[str]]:
     """Payer local name -> itself and every category it is in (aetna -> {aetna, commercial})."""
-    from ..kg import knowledge_graph
-
-    g = knowledge_graph()
     return {
-        _local_name(p): {_local_name(c) for c in g.transitive_objects(p, CG.inCategory) if c}
-        for p in g.subjects(RDF.type, CG.Payer)
+        _local_name(p): frozenset(
+            _local_name(c) for c in graph.transitive_objects(p, CG.inCategory) if c
+        )
+        for p in graph.subjects(RDF.type, CG.Payer)
     }
-
-
-def payers_in(name: str) -> set[str]:
-    """The payers a claim may name to count as `name` (itself, or the members of a category)."""
-    cats = payer_categories()
-    return {p for p, c in cats.items() if name in c} or {name}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -422,7 +405,6 @@ __all__ = [
     "template_vars",
     "pack",
     "patient_batches",
+    "payer_categories",
     "payer_iri",
-    "payers_in",
-    "rulebook",
 ]
