@@ -91,6 +91,7 @@ class CG(DefinedNamespace):
     Payer: URIRef
     ProcedureCode: URIRef
     Rule: URIRef
+    ScopedLines: URIRef
     Source: URIRef
     Topic: URIRef
     UnitBand: URIRef
@@ -156,6 +157,7 @@ class CG(DefinedNamespace):
     notationPrefix: URIRef
     objectCode: URIRef
     oneOnOne: URIRef
+    order: URIRef
     pao2: URIRef
     patientId: URIRef
     payer: URIRef
@@ -169,6 +171,7 @@ class CG(DefinedNamespace):
     relation: URIRef
     requiresDocument: URIRef
     requiresModifier: URIRef
+    scopeOf: URIRef
     serviceDate: URIRef
     shortDescriptor: URIRef
     showsBenefit: URIRef

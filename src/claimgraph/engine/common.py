@@ -16,7 +16,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import unquote
 
@@ -135,8 +135,6 @@ class ShapeEntry:
     rule: Rule
     severity: str
     message: str
-    target_class: URIRef | None
-    selects: tuple[str, ...] = field(default=())  # the sh:select texts of its sh:sparql
 
 
 def _text(g: Graph, s: Node, p: URIRef) -> str:
@@ -161,6 +159,12 @@ class Rulebook:
     def __init__(self, graph: Graph):
         self.rules: dict[str, Rule] = {}
         self.shapes: dict[URIRef, ShapeEntry] = {}
+        # topic local name -> its cg:order (rule listings and reports follow it)
+        self.topic_order: dict[str, int] = {
+            _local_name(t): int(o.toPython())
+            for t, o in graph.subject_objects(CG.order)
+            if (t, RDF.type, CG.Topic) in graph and isinstance(o, Literal)
+        }
         for r in sorted(s for s in graph.subjects(RDF.type, CG.Rule) if isinstance(s, URIRef)):
             rule = self._rule(graph, r)
             self.rules[rule.id] = rule
@@ -198,21 +202,19 @@ class Rulebook:
     @staticmethod
     def _entry(g: Graph, shape: URIRef, rule: Rule) -> ShapeEntry:
         sev = g.value(shape, SH.severity)
-        target = g.value(shape, SH.targetClass)
-        selects = tuple(
-            sorted(str(q) for c in g.objects(shape, SH.sparql) for q in g.objects(c, SH.select))
-        )
         return ShapeEntry(
             iri=shape,
             rule=rule,
             severity=_severity(sev) or rule.severity,
             message=_text(g, shape, SH.message) or rule.message,
-            target_class=target if isinstance(target, URIRef) else None,
-            selects=selects,
         )
 
     def entry(self, shape: URIRef) -> ShapeEntry:
         return self.shapes[shape]
+
+    def sort_key(self, rule: Rule) -> tuple[int, str]:
+        """Rules in topic order (cg:order; topics without one last), then by id."""
+        return (self.topic_order.get(rule.topic, len(self.topic_order) + 1), rule.id)
 
     def applies_to_payer(
         self, rule_id: str, payer: str, categories: Mapping[str, AbstractSet[str]]

@@ -5,9 +5,9 @@
   rule set's fingerprint and the engine's code), so a run parses no Turtle.
 - Claims become N-Triples text straight from `ClaimData` (ntriples.py), never through rdflib.
 - Batches: a claim without a patient goes to the next batch as it is read; the claims of a
-  patient are held (as zlib-compressed N-Triples once the held text passes `HOLD_RAW`) until
-  the input ends, then packed into batches whole, so cross-claim rules (NMR-02, ENS-06) see
-  all of a patient's claims however far apart they are in the input. Nothing goes to disk.
+  patient are held (as zlib-compressed N-Triples) until the input ends, then packed into
+  batches whole, so cross-claim rules (NMR-02, ENS-06) see all of a patient's claims however
+  far apart they are in the input. Nothing goes to disk.
 - Each batch is loaded into a store that already holds the knowledge graph, every check runs
   once over the batch, and the focus nodes map to findings through an index built from the
   ClaimData (claim key, line number, code). `jobs` worker processes do this in parallel.
@@ -36,7 +36,6 @@ if TYPE_CHECKING:
     from ..knowledge import CodeSets, Knowledge
 
 BATCH = 300  # claims per batch (some rules cost more with more claims of one date in a batch)
-HOLD_RAW = 64 << 20  # bytes of held claim text kept uncompressed before compressing the rest
 MAX_IN_FLIGHT = 2  # batches queued per worker process
 CACHE_FORMAT = "3"
 USER_CACHES = 8  # compiled user rule sets (validate --shapes) kept in the cache
@@ -98,7 +97,8 @@ def _code_digest() -> str:
 def build_engine(knowledge: Knowledge) -> Engine:
     """Compile the shapes and serialise the knowledge graph (rdflib; what the cache saves)."""
     from ..shapecheck import check_shapes
-    from .compile import compile_shapes, lateral_exists, validate_queries
+    from .compile import compile_shapes, validate_queries
+    from .oxigraph import lateral_exists
 
     kg, shapes = knowledge.graph, knowledge.shapes
     check_shapes(shapes)  # no recursion, broken patterns, SERVICE/FROM (pyoxigraph obeys)

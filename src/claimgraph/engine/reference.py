@@ -110,7 +110,8 @@ def shape_results(
             abort_on_first=False,
             allow_warnings=True,
             meta_shacl=False,
-            advanced=False,
+            advanced=True,  # SHACL-AF: the rules' cg:ScopedLines targets (shapes/scope.ttl)
+            inplace=True,  # the batch's own graph: no copy (advanced mode would clone it)
             js=False,
         )
         check_report(report)  # pyshacl returns a ValidationFailure instead of raising
