@@ -51,13 +51,6 @@ EXPECTED = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _no_user_code_store(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("CLAIMGRAPH_STORE", str(tmp_path_factory.getbasetemp() / "no-store"))
-
-
 @pytest.fixture
 def claims_file(tmp_path: Path) -> Path:
     path = tmp_path / "claims.json"

@@ -67,10 +67,8 @@ def _imported(knowledge: Knowledge) -> Iterator[dict[str, str]]:
 
 
 def _icd() -> Iterator[dict[str, str]]:
-    try:
-        from . import icd
-    except ImportError:
-        return
+    from . import icd
+
     for code, _billable, text in icd.entries():
         yield {"code": code, "system": "icd10cm", "label": text, "definition": "", "display": text}
 

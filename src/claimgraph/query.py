@@ -375,16 +375,11 @@ def run_remote(
     url: str, query_text: str, params: Mapping[str, str] | None, declared: tuple[Param, ...] | None
 ) -> Any:
     """The same checks, then `claimgraph.remote.run_query` (the interop module)."""
-    from .errors import ClaimgraphError
 
     translated = check(query_text)
     bindings = bind_params(params or {}, _declared(query_text, declared, translated))
-    import importlib
+    from . import remote
 
-    try:
-        remote = importlib.import_module("claimgraph.remote")
-    except ImportError:
-        raise ClaimgraphError("remote endpoints are not available in this installation") from None
     return remote.run_query(url, query_text, bindings)
 
 

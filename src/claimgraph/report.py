@@ -199,7 +199,7 @@ def rule_rows(
     cats = knowledge.payer_categories
     columns = ["id", "severity", "topic", "scope", "message", "source", "from", "until"]
     rows: list[list[Any]] = []
-    for rule in sorted(book.rules.values(), key=_rule_order):
+    for rule in sorted(book.rules.values(), key=book.sort_key):
         if topic and rule.topic != topic:
             continue
         if payer and not book.applies_to_payer(rule.id, payer, cats):
@@ -223,25 +223,6 @@ def scope_text(
     if groups:
         parts.append("code groups: " + ", ".join(groups))
     return "; ".join(parts)
-
-
-_TOPIC_ORDER = (
-    "structure",
-    "codes",
-    "modifiers",
-    "oxygen",
-    "nmes",
-    "cancer-stim",
-    "ens",
-    "therapy",
-    "nmr",
-    "sources",
-)
-
-
-def _rule_order(rule: Any) -> tuple[int, str]:
-    t = rule.topic
-    return (_TOPIC_ORDER.index(t) if t in _TOPIC_ORDER else len(_TOPIC_ORDER), rule.id)
 
 
 __all__ = ["CSV_COLUMNS", "FORMATS", "Finding", "as_json", "report_graph", "rule_rows", "write"]

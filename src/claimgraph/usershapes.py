@@ -113,9 +113,12 @@ def _meta_shapes(g: Graph, ontology: Graph) -> None:
     raise ShapesError(f"{compact_iri(focus)}: {message or 'does not conform to the rule shapes'}")
 
 
-def check_file(g: Graph, earlier_ids: set[str], base: Knowledge) -> set[str]:
+def check_file(
+    g: Graph, earlier_ids: set[str], base: Knowledge, *, bundled: bool = False, meta: bool = True
+) -> set[str]:
     """Refuse what cannot be used with the rules of `base` (ShapesError without a path); the
-    rule ids `g` defines."""
+    rule ids `g` defines. `bundled`: `g` is one of the installed shapes files (it may describe
+    ontology terms); `meta`: also the shapes over the shapes (first result only)."""
     from rdflib import OWL, URIRef
 
     from .engine.common import Rulebook
@@ -124,7 +127,7 @@ def check_file(g: Graph, earlier_ids: set[str], base: Knowledge) -> set[str]:
 
     if (None, OWL.imports, None) in g:
         raise ShapesError("owl:imports is not followed; put the rules in the file itself")
-    bundled = base.graph
+    known_graph = base.graph
     ids = set(Rulebook(g).rules)
     known = set(base.rulebook.rules)
     for rid in sorted(ids):
@@ -133,7 +136,7 @@ def check_file(g: Graph, earlier_ids: set[str], base: Knowledge) -> set[str]:
         if rid in earlier_ids:
             raise ShapesError(f"rule id {rid} is also defined in an earlier --shapes file")
     for s in sorted({s for s in g.subjects() if isinstance(s, URIRef)}, key=str):
-        if (s, None, None) in bundled:
+        if (s, None, None) in known_graph and not (bundled and (s, None, None) in base.ontology):
             raise ShapesError(
                 f"{compact_iri(str(s))} is part of the bundled knowledge graph; a rules file "
                 "adds new rules and sources and cannot change bundled ones"
@@ -143,7 +146,8 @@ def check_file(g: Graph, earlier_ids: set[str], base: Knowledge) -> set[str]:
     check_patterns(g)
     check_sparql(full)  # only g's SPARQL texts; the prefix declarations are data
     meta_check(full)
-    _meta_shapes(g, base.ontology)
+    if meta:
+        _meta_shapes(g, base.ontology)
     return ids
 
 

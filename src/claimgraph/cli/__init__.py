@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from .. import __version__
-from . import code, codesets, convert, export, query, validate
+from . import code, codesets, convert, export, query, rules, validate
 from .common import guarded
 
 app = typer.Typer(
@@ -45,10 +45,10 @@ app.command("queries")(guarded(query.queries))
 app.command("query")(guarded(query.query))
 app.command("code")(guarded(code.code))
 app.command("validate")(guarded(validate.validate))
-app.command("rules")(guarded(validate.rules))
 app.command("convert")(guarded(convert.convert))
 app.command("export")(guarded(export.export))
 app.command("publish")(guarded(export.publish))
+app.add_typer(rules.rules_app, name="rules")
 app.add_typer(codesets.import_app, name="import")
 app.add_typer(codesets.store_app, name="store")
 

@@ -1,4 +1,4 @@
-"""`claimgraph validate` and `claimgraph rules`: thin layers over validate.py and report.py."""
+"""`claimgraph validate`: a thin layer over validate.py and report.py."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .common import TableFormat, err, print_rows
+from .common import err
 
 if TYPE_CHECKING:
     from ..knowledge import Knowledge
@@ -32,7 +32,7 @@ class Engine(StrEnum):
     reference = "reference"
 
 
-DEFAULT_ENGINE = Engine.fast  # same findings as reference (tests/test_engine_parity.py)
+DEFAULT_ENGINE = Engine.fast  # same findings as reference (tests/test_parity.py)
 
 
 def run_knowledge(shapes: list[str] | None, store: str | None) -> Knowledge:
@@ -174,38 +174,3 @@ def validate(
         write(result, fmt.value, out)
     if result.failed:
         raise typer.Exit(1)
-
-
-def rules(
-    topic: Annotated[
-        str | None, typer.Option("--topic", "-t", help="Only this topic, e.g. oxygen.")
-    ] = None,
-    payer: Annotated[
-        str | None, typer.Option("--payer", help="Only rules that check this payer's claims.")
-    ] = None,
-    fmt: Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")] = (
-        TableFormat.table
-    ),
-    shapes: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--shapes", help="Also list the rules of this file (repeatable).", metavar="FILE"
-        ),
-    ] = None,
-) -> None:
-    """List the rule catalogue: id, severity, topic, scope, message, source and dates.
-
-    Example: claimgraph rules --topic oxygen --payer medicare
-    """
-    from ..errors import ClaimgraphError
-    from ..knowledge import Knowledge
-    from ..report import rule_rows
-    from ..validate import check_payer
-
-    kn = Knowledge.bundled().with_rules(shapes or ())
-    if topic:
-        topics = sorted({r.topic for r in kn.rulebook.rules.values()})
-        if topic not in topics:
-            raise ClaimgraphError(f"unknown topic {topic!r}; use one of {', '.join(topics)}")
-    columns, rows = rule_rows(topic, check_payer(payer, kn) if payer else None, knowledge=kn)
-    print_rows(columns, rows, fmt, title="claimgraph rules")

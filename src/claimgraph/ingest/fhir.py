@@ -19,10 +19,10 @@ from .jsonstream import iter_array, top_level_value
 from .model import (
     BOOLEAN_FIELDS,
     DOCUMENT_FIELDS,
-    DOCUMENT_TYPES,
     ClaimData,
     DocumentData,
     LineData,
+    document_types,
 )
 from .payers import payer_from_name
 
@@ -91,6 +91,7 @@ class _Mapper:
         self.warn = warn
         self.systems: set[str] = set()  # unknown code systems met
         self.untyped = 0  # supportingInfo entries without a claimgraph document type
+        self.document_types = document_types()  # from the ontology
         self.unused: set[str] = set()
 
     def codings(self, concept: Any) -> list[dict[str, Any]]:
@@ -166,7 +167,7 @@ class _Mapper:
     def document(self, info: dict[str, Any]) -> DocumentData | None:
         dtype = None
         for c in self.codings(info.get("category")):
-            if c.get("system") == DOCUMENT_TYPE_SYSTEM and c.get("code") in DOCUMENT_TYPES:
+            if c.get("system") == DOCUMENT_TYPE_SYSTEM and c.get("code") in self.document_types:
                 dtype = c["code"]
         if dtype is None:
             self.untyped += 1
