@@ -132,7 +132,7 @@ def validate_files(
     if repeated and warn:
         warn(
             f"{repeated} claim(s) reuse an id seen earlier in the input; "
-            "claims sharing an id are checked and reported as one"
+            "each is checked on its own; reports tell them apart by file and position"
         )
     if wanted is not None:
         findings = [f for f in findings if f.rule in wanted]

@@ -40,10 +40,6 @@ class Target:
     nested: str  # binds ?this where the enclosing group has already restricted it
 
 
-def has_target(sg: Graph, shape: Node) -> bool:
-    return any((shape, p, None) in sg for p in _TARGETS)
-
-
 def targeted_shapes(sg: Graph) -> set[Node]:
     return {s for p in _TARGETS for s in sg.subjects(p, None)}
 
@@ -176,8 +172,8 @@ def _in_categories(kg: Graph, categories: Iterable[Node]) -> list[str]:
 def scoped_lines(kg: Graph, scope: URIRef) -> Target:
     """The claim lines in the scope of the shape `scope` (the semantics of shapes/scope.ttl)."""
     lines = _class(kg, CG.ClaimLine)
-    codes = sorted(term(c) for c in kg.objects(scope, CG.appliesToCode))
-    modifiers = sorted(term(m) for m in kg.objects(scope, CG.appliesToModifier))
+    codes = (scope, CG.appliesToCode, None) in kg
+    modifiers = (scope, CG.appliesToModifier, None) in kg
     payers = list(kg.objects(scope, CG.appliesToPayer))
     excluded = list(kg.objects(scope, CG.excludesPayer))
     starts = sorted(term(d) for d in kg.objects(scope, CG.effectiveFrom))
