@@ -1,4 +1,5 @@
-"""Shared fixtures: paths, the CLI runner, the public reference data in ../shared/data."""
+"""Shared fixtures: a private home for every test, paths, the CLI runner, the public reference
+data in ../shared/data."""
 
 from __future__ import annotations
 
@@ -19,6 +20,25 @@ SHARED_DATA = next(
      if d.is_dir()),
     ROOT.parent / "shared" / "data",
 )  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _private_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every test runs with its own HOME (and XDG folders) and code-set store, and with a
+    cache folder private to this test run: nothing the developer has imported or cached (a
+    code-set store in the user data folder, CLAIMGRAPH_STORE, CLAIMGRAPH_NO_CACHE) changes a
+    result. The cache is shared by the tests of one run (it only holds derived files)."""
+    home = tmp_path_factory.mktemp("home")  # beside the test's tmp_path, not in it
+    monkeypatch.setenv("HOME", str(home))
+    for var, sub in (("XDG_DATA_HOME", ".local/share"), ("XDG_CACHE_HOME", ".cache"),
+                     ("XDG_CONFIG_HOME", ".config")):  # fmt: skip
+        monkeypatch.setenv(var, str(home / sub))
+    monkeypatch.setenv("CLAIMGRAPH_STORE", str(home / "store"))
+    monkeypatch.setenv("CLAIMGRAPH_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+    for var in ("CLAIMGRAPH_NO_CACHE", "CLAIMGRAPH_DEBUG"):
+        monkeypatch.delenv(var, raising=False)
 
 
 @pytest.fixture

@@ -36,9 +36,9 @@ def shapes(text: str) -> Graph:
 
 
 def test_shipped_shapes_pass_every_check() -> None:
-    from claimgraph.kg import shapes_graph
+    from claimgraph.knowledge import Knowledge
 
-    g = shapes_graph()
+    g = Knowledge.bundled().shapes
     assert len(list(shapecheck.sparql_texts(g))) > 10  # the checks had something to look at
     shapecheck.check_shapes(g)
     shapecheck.meta_check(g)
@@ -163,20 +163,18 @@ def test_validate_refuses_misbehaving_shapes_in_one_line(
     case: str, engine: str, runner: CliRunner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """As if the installed shapes had been edited: exit 2, one line, no traceback."""
-    from claimgraph import kg
-    from claimgraph.engine import fast
+    from claimgraph.knowledge import Knowledge
+    from claimgraph.resources import turtle_files
 
     text, reference_says, fast_says = CLI_CASES[case]
-    bad = shapes(text)
-    monkeypatch.setattr(kg, "shapes_graph", lambda: bad)
+    bad = tmp_path / "bad-shapes.ttl"
+    bad.write_text(HEAD + text, encoding="utf-8")
+    edited = Knowledge.from_files(turtle_files("ontology"), [*turtle_files("shapes"), bad])
+    monkeypatch.setattr(Knowledge, "bundled", classmethod(lambda cls: edited))
     monkeypatch.setenv("CLAIMGRAPH_CACHE_DIR", str(tmp_path))  # the fast engine rebuilds
-    fast.load_engine.cache_clear()
-    try:
-        result = run(
-            runner, "validate", str(FORMATS / "claims.json"), "--engine", engine, "-f", "json"
-        )
-    finally:
-        fast.load_engine.cache_clear()
+    result = run(
+        runner, "validate", str(FORMATS / "claims.json"), "--engine", engine, "-f", "json"
+    )
     one_line_error(result, reference_says if engine == "reference" else fast_says)
     assert list(tmp_path.glob("engine-*")) == []  # nothing compiled from refused shapes
 

@@ -9,6 +9,7 @@ import pytest
 
 from claimgraph.engine.common import fill_template, template_facts, template_vars
 from claimgraph.ingest.model import ClaimData, LineData
+from claimgraph.knowledge import Knowledge
 from claimgraph.validate import validate_files
 
 # A rule over the claim's diagnoses that names each one (codes are no patient data).
@@ -59,7 +60,8 @@ def test_both_engines_fill_templates_and_keep_each_value(tmp_path: Path, engine:
     rules.write_text(RULES, encoding="utf-8")
     claims = tmp_path / "claims.json"
     claims.write_text(CLAIMS, encoding="utf-8")
-    result = validate_files([claims], engine=engine, shapes=[rules], rules=["TPL-01"], jobs=1)
+    knowledge = Knowledge.bundled().with_rules([rules])
+    result = validate_files([claims], knowledge=knowledge, engine=engine, rules=["TPL-01"], jobs=1)
     got = sorted((f.claim, f.message, f.facts) for f in result.findings)
     assert got == [
         ("CLM-T1", "Diagnosis J44.9 is on the claim; J44.9 is named twice.", (("dx", "J44.9"),)),

@@ -51,13 +51,6 @@ EXPECTED = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _no_user_code_store(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("CLAIMGRAPH_STORE", str(tmp_path_factory.getbasetemp() / "no-store"))
-
-
 @pytest.fixture
 def claims_file(tmp_path: Path) -> Path:
     path = tmp_path / "claims.json"
@@ -84,6 +77,14 @@ def test_json_report_shape(runner: CliRunner, claims_file: Path) -> None:
         "conforms", "claims", "fail_on", "findings", "waived", "notices", "summary", "run"
     }  # fmt: skip
     assert report["conforms"] is False and report["claims"] == 4
+    from claimgraph import __version__
+    from claimgraph.knowledge import Knowledge
+
+    run_facts = report["run"]  # what the run used: no code sets imported in this test's store
+    assert run_facts["claimgraph"] == __version__
+    assert run_facts["rules_fingerprint"] == Knowledge.bundled().fingerprint
+    assert run_facts["user_rules"] == [] and run_facts["date"]
+    assert not [c for c in run_facts["code_sets"] if c["origin"] != "bundled"]
     for f in report["findings"]:
         assert tuple(f) == FIELDS  # every field, in one order
         assert f["message"] and f["source"] and f["rule_name"] and f["topic"] and f["fix"]
@@ -216,12 +217,12 @@ def test_examples(runner: CliRunner) -> None:
 
 
 def test_rules_catalogue(runner: CliRunner) -> None:
-    from claimgraph.engine.common import rulebook
+    from claimgraph.knowledge import Knowledge
 
     result = runner.invoke(app, ["rules", "--format", "json"])
     assert result.exit_code == 0
     rows = json.loads(result.stdout)
-    assert {r["id"] for r in rows} == set(rulebook().rules)
+    assert {r["id"] for r in rows} == set(Knowledge.bundled().rulebook.rules)
     assert {"id", "severity", "topic", "scope", "message", "source", "from", "until"} <= set(
         rows[0]
     )

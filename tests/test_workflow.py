@@ -11,9 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from claimgraph.cli import app
-from claimgraph.engine.common import payer_categories
 from claimgraph.errors import ClaimgraphError
 from claimgraph.findings import Finding
+from claimgraph.knowledge import Knowledge
 from claimgraph.workflow.profile import apply_profile, load_profile
 from claimgraph.workflow.waivers import apply_waivers, load_waivers
 
@@ -232,12 +232,12 @@ def test_a_profile_changes_a_severity_and_turns_a_rule_off(
 
 def test_profile_entries_per_payer() -> None:
     path = Path(__file__).parent / "data" / "profile-per-payer.toml"
-    profile = load_profile(path, ["OXY-08", "OXY-02"], payer_categories())
+    profile = load_profile(path, ["OXY-08", "OXY-02"], Knowledge.bundled().payer_categories)
     findings = [
         Finding(claim=c, line=1, rule="OXY-08", severity="warning", payer=p)
         for c, p in (("A", "aetna"), ("B", "bcbs"), ("M", "medicare"), ("N", None))
     ]
-    out, changed, dropped = apply_profile(findings, profile, payer_categories())
+    out, changed, dropped = apply_profile(findings, profile, Knowledge.bundled().payer_categories)
     assert {f.claim: f.severity for f in out} == {"A": "info", "B": "violation"}
     assert (changed, dropped) == (2, 2)  # medicare and no payer: the general entry, off
 

@@ -113,6 +113,7 @@ class CG(DefinedNamespace):
     Payer: URIRef
     ProcedureCode: URIRef
     Rule: URIRef
+    ScopedLines: URIRef
     Source: URIRef
     Topic: URIRef
     UnitBand: URIRef
@@ -203,6 +204,7 @@ class CG(DefinedNamespace):
     notationPrefix: URIRef
     objectCode: URIRef
     oneOnOne: URIRef
+    order: URIRef
     pao2: URIRef
     patientId: URIRef
     payer: URIRef
@@ -227,6 +229,7 @@ class CG(DefinedNamespace):
     requiresDocument: URIRef
     requiresModifier: URIRef
     rowCount: URIRef
+    scopeOf: URIRef
     serviceDate: URIRef
     shortDescriptor: URIRef
     showsBenefit: URIRef

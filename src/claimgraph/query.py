@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from rdflib.plugins.sparql.sparql import Query
     from rdflib.term import Identifier
 
+    from .knowledge import Knowledge
+
 IRI_PARAMS = ("code", "diagnosis", "modifier", "payer", "source", "topic")
 
 _HEADER_RE = re.compile(r"^#\s*(title|description|param)\s*:\s*(.*?)\s*$")
@@ -311,8 +313,10 @@ def run(
     graph: Graph | None = None,
     declared: tuple[Param, ...] | None = None,
     max_rows: int | None = None,
+    knowledge: Knowledge | None = None,
 ) -> QueryResult:
-    """Run a read-only SPARQL query on `graph` (default: the bundled knowledge graph).
+    """Run a read-only SPARQL query on `graph` (default: `knowledge.graph`, by default the
+    bundled knowledge graph).
 
     `declared` are the allowed parameters (default: those of the query's header, or every
     variable of the query when the header declares none). With `max_rows`, evaluation stops
@@ -320,19 +324,22 @@ def run(
     """
     translated = check(query_text)
     if graph is None:
-        from .kg import knowledge_graph
+        from .knowledge import Knowledge
 
-        graph = knowledge_graph()
+        graph = (knowledge or Knowledge.bundled()).graph
     bindings = bind_params(params or {}, _declared(query_text, declared, translated), graph)
     result = graph.query(translated, initBindings=bindings)
     return _result(result, max_rows)
 
 
 def run_named(
-    name: str, params: Mapping[str, str] | None = None, graph: Graph | None = None
+    name: str,
+    params: Mapping[str, str] | None = None,
+    graph: Graph | None = None,
+    knowledge: Knowledge | None = None,
 ) -> QueryResult:
     q = get_query(name)
-    return run(q.text, params, graph, q.params)
+    return run(q.text, params, graph, q.params, knowledge=knowledge)
 
 
 def _declared(
@@ -368,16 +375,11 @@ def run_remote(
     url: str, query_text: str, params: Mapping[str, str] | None, declared: tuple[Param, ...] | None
 ) -> Any:
     """The same checks, then `claimgraph.remote.run_query` (the interop module)."""
-    from .errors import ClaimgraphError
 
     translated = check(query_text)
     bindings = bind_params(params or {}, _declared(query_text, declared, translated))
-    import importlib
+    from . import remote
 
-    try:
-        remote = importlib.import_module("claimgraph.remote")
-    except ImportError:
-        raise ClaimgraphError("remote endpoints are not available in this installation") from None
     return remote.run_query(url, query_text, bindings)
 
 

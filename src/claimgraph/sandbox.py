@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import ClaimgraphError, InternalError, QueryError
 
 if TYPE_CHECKING:
+    from .knowledge import Knowledge
     from .query import Param, QueryResult
 
 DEFAULT_TIMEOUT = 30.0  # seconds
@@ -137,12 +138,16 @@ def call(fn: Callable[..., Any], *args: Any, timeout: float, headroom: int | Non
 
 
 def _evaluate(
-    text: str, params: Mapping[str, str], declared: tuple[Param, ...] | None, max_rows: int
+    text: str,
+    params: Mapping[str, str],
+    declared: tuple[Param, ...] | None,
+    max_rows: int,
+    knowledge: Knowledge | None,
 ) -> QueryResult:
-    """In the child: run the query on the bundled graph, keeping at most max_rows + 1 rows."""
+    """In the child: run the query on the knowledge graph, keeping at most max_rows + 1 rows."""
     from .query import run
 
-    return run(text, params, None, declared, max_rows=max_rows)
+    return run(text, params, None, declared, max_rows=max_rows, knowledge=knowledge)
 
 
 def run_query(
@@ -152,8 +157,10 @@ def run_query(
     *,
     timeout: float = DEFAULT_TIMEOUT,
     max_rows: int = DEFAULT_MAX_ROWS,
+    knowledge: Knowledge | None = None,
 ) -> QueryResult:
-    """`query.run` on the bundled knowledge graph within the limits; QueryError past them.
+    """`query.run` on `knowledge`'s graph (default: the bundled one) within the limits;
+    QueryError past them.
 
     The query is checked (syntax, read-only, no SERVICE/FROM) here first, so those errors
     cost no child process.
@@ -162,7 +169,7 @@ def run_query(
 
     check(text)
     result: QueryResult = call(
-        _evaluate, text, dict(params or {}), declared, max_rows, timeout=timeout
+        _evaluate, text, dict(params or {}), declared, max_rows, knowledge, timeout=timeout
     )
     size = len(result.rows) if result.kind == "select" else len(result.graph or ())
     if size > max_rows:

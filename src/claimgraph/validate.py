@@ -1,7 +1,7 @@
 """Validating claim files: read them, run an engine, filter, decide the exit status.
 
 The CLI (`claimgraph validate`) and other callers use `validate_files`; formatting is in
-`report.py`. Engines: `reference` (pyshacl, the SHACL semantics) and `fast` (compiled SPARQL on
+`report/`. Engines: `reference` (pyshacl, the SHACL semantics) and `fast` (compiled SPARQL on
 pyoxigraph); both give the same findings.
 """
 
@@ -18,6 +18,7 @@ from .findings import SEVERITIES, Finding
 from .ingest.model import ClaimData
 
 if TYPE_CHECKING:
+    from .knowledge import Knowledge
     from .workflow.waivers import Waived
 
 ENGINES = ("fast", "reference")
@@ -30,12 +31,15 @@ class ValidationResult:
     claims: int  # claims checked (after --payer)
     findings: list[Finding] = field(default_factory=list)  # what the report lists as open
     fail_on: str = "violation"
-    # The run's facts (report.runinfo): claimgraph version, date, engine, rule-set fingerprint,
-    # code-set releases, and the profile, baseline and waivers applied.
+    # The run's facts (runinfo.run_info): claimgraph version, date, engine, rule-set
+    # fingerprint, user rules, code-set releases (bundled and imported: code sets and CMS
+    # tables), and the profile, baseline and waivers applied.
     run: dict[str, Any] = field(default_factory=dict)
     waived: list[Waived] = field(default_factory=list)  # findings a waiver covers, listed apart
     suppressed: int = 0  # findings the baseline already had, not reported
     notices: list[str] = field(default_factory=list)  # e.g. a waiver that expired
+    # the rules and code sets the run used (reports read its rulebook)
+    knowledge: Knowledge | None = field(default=None, repr=False, compare=False)
 
     @property
     def failed(self) -> bool:
@@ -67,24 +71,8 @@ def check_fail_on(fail_on: str) -> str:
     return fail_on
 
 
-def _read(
-    paths: Sequence[str | Path], warn: Warn, documents: str | Path | None, **reading: object
-) -> Iterator[ClaimData]:
-    try:
-        from .ingest import read_claims
-    except ImportError:  # before the ingest package had read_claims: JSON only
-        from .ingest.json_claims import read_json
-
-        for p in paths:
-            yield from read_json(Path(p), warn)
-        return
-    yield from read_claims(paths, warn=warn, documents=documents, **reading)  # type: ignore[arg-type]
-
-
-def check_rule_ids(rule_ids: Iterable[str]) -> set[str]:
-    from .engine.common import rulebook
-
-    known = rulebook().rules
+def check_rule_ids(rule_ids: Iterable[str], knowledge: Knowledge) -> set[str]:
+    known = knowledge.rulebook.rules
     wanted = {r.strip().upper() for r in rule_ids}
     unknown = sorted(wanted - set(known))
     if unknown:
@@ -93,19 +81,24 @@ def check_rule_ids(rule_ids: Iterable[str]) -> set[str]:
     return wanted
 
 
-def check_payer(payer: str) -> str:
-    from .engine.common import payer_categories
-
+def check_payer(payer: str, knowledge: Knowledge) -> str:
     name = payer.strip().lower()
-    if name not in payer_categories():
-        known = ", ".join(sorted(payer_categories()))
+    if name not in knowledge.payer_categories:
+        known = ", ".join(sorted(knowledge.payer_categories))
         raise ClaimgraphError(f"unknown payer {payer!r}; use one of {known}")
     return name
+
+
+def _knowledge(knowledge: Knowledge | None) -> Knowledge:
+    from .knowledge import Knowledge
+
+    return knowledge or Knowledge.bundled()
 
 
 def validate_files(
     paths: Sequence[str | Path],
     *,
+    knowledge: Knowledge | None = None,
     engine: str = "fast",
     jobs: int | None = None,
     rules: Iterable[str] = (),
@@ -114,7 +107,6 @@ def validate_files(
     warn: Warn = None,
     progress: bool = False,
     documents: str | Path | None = None,
-    shapes: Sequence[str | Path] = (),
     profile: str | None = None,
     include_preauthorization: bool = False,
     rules_profile: str | Path | None = None,
@@ -122,10 +114,10 @@ def validate_files(
     waivers: str | Path | None = None,
     today: dt.date | None = None,
 ) -> ValidationResult:
-    """Findings of every claim in `paths`, restricted to `rules` (ids) and to claims of `payer`;
-    `shapes`: the user's rules files, checked and added to the bundled rules for this run;
-    `profile`: the column mapping of tabular files; `include_preauthorization`: check FHIR
-    preauthorization requests as claims.
+    """Findings of every claim in `paths` under `knowledge` (default: the bundled rules, no
+    code sets), restricted to `rules` (ids) and to claims of `payer`; `profile`: the column
+    mapping of tabular files; `include_preauthorization`: check FHIR preauthorization
+    requests as claims.
 
     Each finding carries its rule's context and key (`report.context`). Then the workflow
     steps run: the `rules_profile` file changes severities, the `baseline` report suppresses
@@ -134,23 +126,21 @@ def validate_files(
     if engine not in ENGINES:
         raise ClaimgraphError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
     from . import workflow
-    from .runinfo import run_info
-    from .usershapes import installed, load
 
-    with installed(load(shapes) if shapes else None):
-        steps = workflow.load(profile=rules_profile, baseline=baseline, waivers=waivers)
-        result = _validate_files(
-            paths, engine=engine, jobs=jobs, rules=rules, payer=payer, fail_on=fail_on,
-            warn=warn, progress=progress, documents=documents,
-            reading={"profile": profile, "include_preauthorization": include_preauthorization},
-        )  # fmt: skip
-        result.run = run_info(engine, shapes)
+    knowledge = _knowledge(knowledge)
+    steps = workflow.load(knowledge, profile=rules_profile, baseline=baseline, waivers=waivers)
+    result = _validate_files(
+        paths, knowledge=knowledge, engine=engine, jobs=jobs, rules=rules, payer=payer,
+        fail_on=fail_on, warn=warn, progress=progress, documents=documents,
+        reading={"profile": profile, "include_preauthorization": include_preauthorization},
+    )  # fmt: skip
     return workflow.apply(result, steps, today)
 
 
 def _validate_files(
     paths: Sequence[str | Path],
     *,
+    knowledge: Knowledge,
     engine: str,
     jobs: int | None,
     rules: Iterable[str],
@@ -159,17 +149,13 @@ def _validate_files(
     warn: Warn,
     progress: bool,
     documents: str | Path | None,
-    reading: dict[str, object] | None = None,
+    reading: dict[str, Any] | None = None,
 ) -> ValidationResult:
-    if engine not in ENGINES:
-        raise ClaimgraphError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
-    check_fail_on(fail_on)
-    wanted = check_rule_ids(rules) if rules else None
-    payers: set[str] | None = None
-    if payer:
-        from .engine.common import payers_in
+    from .ingest import read_claims
 
-        payers = payers_in(check_payer(payer))
+    check_fail_on(fail_on)
+    wanted = check_rule_ids(rules, knowledge) if rules else None
+    payers = knowledge.payers_in(check_payer(payer, knowledge)) if payer else None
 
     count = 0
     seen: set[str] = set()
@@ -177,7 +163,7 @@ def _validate_files(
 
     def claims() -> Iterator[ClaimData]:
         nonlocal count, repeated
-        for claim in _read(paths, warn, documents, **(reading or {})):
+        for claim in read_claims(paths, warn=warn, documents=documents, **(reading or {})):
             if payers is not None and not (
                 isinstance(claim.payer, str) and claim.payer.strip().lower() in payers
             ):
@@ -191,34 +177,45 @@ def _validate_files(
     if engine == "fast":
         from .engine import fast
 
-        findings = fast.validate_claims(claims(), jobs=jobs, progress=progress)
+        findings = fast.validate_claims(claims(), knowledge=knowledge, jobs=jobs, progress=progress)
     else:
         from .engine import reference
 
-        findings = reference.validate_claims(claims(), jobs=jobs or 1, progress=progress)
+        findings = reference.validate_claims(
+            claims(), knowledge=knowledge, jobs=jobs or 1, progress=progress
+        )
     if repeated and warn:
         warn(
             f"{repeated} claim(s) reuse an id seen earlier in the input; "
-            "claims sharing an id are checked and reported as one"
+            "each is checked on its own; reports tell them apart by file and position"
         )
-    findings = with_context(findings)
+    findings = with_context(findings, knowledge)
     if wanted is not None:
         findings = [f for f in findings if f.rule in wanted]
-    return ValidationResult(claims=count, findings=findings, fail_on=fail_on)
+    return ValidationResult(
+        claims=count, findings=findings, fail_on=fail_on,
+        run=run_info(knowledge, engine), knowledge=knowledge,
+    )  # fmt: skip
 
 
-def with_context(findings: Iterable[Finding]) -> list[Finding]:
+def with_context(findings: Iterable[Finding], knowledge: Knowledge) -> list[Finding]:
     """The findings with their rule's context and their key (report.context)."""
-    from .engine.common import rulebook
     from .report.context import context
 
-    return context(findings, rulebook())
+    return context(findings, knowledge)
+
+
+def run_info(knowledge: Knowledge, engine: str) -> dict[str, Any]:
+    from .runinfo import run_info as facts
+
+    return facts(knowledge, engine)
 
 
 def validate_endpoint(
     url: str,
     graph: str | None,
     *,
+    knowledge: Knowledge | None = None,
     rules: Iterable[str] = (),
     payer: str | None = None,
     fail_on: str = "violation",
@@ -236,13 +233,14 @@ def validate_endpoint(
     if payer:
         raise ClaimgraphError("--payer cannot be used with --endpoint")
     check_fail_on(fail_on)
-    wanted = check_rule_ids(rules) if rules else None
-    steps = workflow.load(profile=rules_profile, baseline=baseline, waivers=waivers)
-    findings = with_context(run(url, graph))
+    knowledge = _knowledge(knowledge)
+    wanted = check_rule_ids(rules, knowledge) if rules else None
+    steps = workflow.load(knowledge, profile=rules_profile, baseline=baseline, waivers=waivers)
+    findings = with_context(run(url, graph, knowledge=knowledge), knowledge)
     if wanted is not None:
         findings = [f for f in findings if f.rule in wanted]
-    from .runinfo import run_info
-
-    result = ValidationResult(claims=count_claims(url, graph), findings=findings, fail_on=fail_on)
-    result.run = {**run_info("endpoint"), "endpoint_graph": graph}
+    result = ValidationResult(
+        claims=count_claims(url, graph), findings=findings, fail_on=fail_on,
+        run={**run_info(knowledge, "endpoint"), "endpoint_graph": graph}, knowledge=knowledge,
+    )  # fmt: skip
     return workflow.apply(result, steps, today)

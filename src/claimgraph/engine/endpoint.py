@@ -23,11 +23,14 @@ import json
 import urllib.parse
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ClaimgraphError
 from ..findings import Finding
 from ..namespaces import BASE, CG
+
+if TYPE_CHECKING:
+    from ..knowledge import CodeSets, Knowledge
 
 RUN_GRAPH = BASE + "graph/run/"
 TIMEOUT = 300.0
@@ -58,7 +61,7 @@ def _select(url: str, query: str, graphs: list[str], timeout: float) -> Iterator
         yield {k: v.get("value", "") for k, v in row.items() if isinstance(v, dict)}
 
 
-def _facts(url: str, graph: str, timeout: float) -> bytes:
+def _facts(url: str, graph: str, timeout: float, codesets: CodeSets | None) -> bytes:
     """The enrichment facts of the codes the claims graph uses, as N-Triples."""
     from rdflib import Graph, URIRef
 
@@ -72,7 +75,9 @@ def _facts(url: str, graph: str, timeout: float) -> bytes:
     holder = URIRef("urn:claimgraph:enrichment")
     for row in _select(url, query, [graph], timeout):
         g.add((holder, URIRef(row["p"]), URIRef(row["o"])))
-    return "".join(f"{s.n3()} {p.n3()} {o.n3()} .\n" for s, p, o in enrichment(g)).encode()
+    return "".join(
+        f"{s.n3()} {p.n3()} {o.n3()} .\n" for s, p, o in enrichment(g, codesets)
+    ).encode()
 
 
 def count_claims(url: str, graph: str | None, *, timeout: float = TIMEOUT) -> int:
@@ -120,19 +125,28 @@ def _finding(row: dict[str, str], e: Any, project: tuple[str, ...]) -> Finding:
 
 
 def validate_endpoint(
-    url: str, graph: str | None, *, timeout: float = TIMEOUT, gsp: str | None = None
+    url: str,
+    graph: str | None,
+    *,
+    knowledge: Knowledge | None = None,
+    timeout: float = TIMEOUT,
+    gsp: str | None = None,
 ) -> list[Finding]:
-    """All findings of the claims in `graph` of the server at `url`."""
+    """All findings of the claims in `graph` of the server at `url`, under `knowledge`
+    (default: the bundled rules, no code sets)."""
+    from ..knowledge import Knowledge
     from ..remote import _request, graph_store_target, put_graph
     from .common import finalize, template_vars
-    from .fast import build_engine_checks
 
     if not graph:
         raise ClaimgraphError("--endpoint needs --graph IRI: the named graph that holds the claims")
     graph_store_target(url, gsp, graph)  # validates the IRI
-    checks, entries, kg_nt = build_engine_checks()
+    knowledge = knowledge or Knowledge.bundled()
+    engine = knowledge.checks
+    checks, entries = engine.standard, engine.entries
     run_graph = RUN_GRAPH + uuid.uuid4().hex
-    put_graph(url, run_graph, kg_nt + _facts(url, graph, timeout), gsp=gsp, timeout=timeout)
+    facts = _facts(url, graph, timeout, knowledge.codesets)
+    put_graph(url, run_graph, engine.kg_nt + facts, gsp=gsp, timeout=timeout)
     try:
         findings: list[Finding] = []
         for shape, query in checks:

@@ -54,13 +54,35 @@ BOOLEAN_FIELDS = frozenset(
 )
 NUMBER_FIELDS = frozenset({"duration_months", "duration_weeks", "spo2", "pao2", "minutes"})
 
-DOCUMENT_TYPES = (
-    "order", "abn", "oxygen-test", "medical-history", "plan-of-care", "progress-note",
-    "prior-authorization", "informed-consent", "follow-up-evaluation", "medical-necessity-note",
-    "time-record", "conservative-treatment", "distinct-site-note", "portable-justification",
-)  # fmt: skip
 
-PAYERS = ("medicare", "medicaid", "commercial", "aetna", "bcbs")
+def payer_ids() -> frozenset[str]:
+    """The payer ids a claim may name: the skos:notation of each cg:Payer of the ontology
+    (ontology/payers.ttl)."""
+    from ..knowledge import Knowledge
+    from ..namespaces import SKOS
+
+    g = Knowledge.bundled().ontology
+    return frozenset(
+        str(n) for p in g.subjects(RDF.type, CG.Payer) for n in g.objects(p, SKOS.notation)
+    )
+
+
+def __getattr__(name: str) -> Any:
+    # PAYERS (ingest/payers.py imports it): read from the ontology when first used
+    if name == "PAYERS":
+        return payer_ids()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def document_types() -> frozenset[str]:
+    """The documentation types a claim's documents may have: the skos:notation of each
+    cg:DocumentationType of the ontology (ontology/documentation.ttl)."""
+    from ..knowledge import Knowledge
+    from ..namespaces import SKOS
+
+    g = Knowledge.bundled().ontology
+    types = g.subjects(RDF.type, CG.DocumentationType)
+    return frozenset(str(n) for t in types for n in g.objects(t, SKOS.notation))
 
 
 # Diagnosis code systems a claim file may name ("system" field or "icd9:" prefix); a diagnosis

@@ -1,6 +1,6 @@
 """What the rulebook says about each finding's rule, and the stable finding key.
 
-`context(findings, rulebook)` fills, on every finding, the rule's name and topic, what would
+`context(findings, knowledge)` fills, on every finding, the rule's name and topic, what would
 satisfy it (`fix` in words, `hints` for tools), its sources as a list (id, title, version, URL,
 effective date), its effective dates, the denial codes a payer would most likely send (from
 `cg:carc`, `cg:rarc`, `cg:groupCode` on the rule, when the rule has them) and the `key`.
@@ -39,7 +39,8 @@ if TYPE_CHECKING:
     from rdflib import Graph
     from rdflib.term import Node
 
-    from ..engine.common import Rule, Rulebook
+    from ..engine.common import Rule
+    from ..knowledge import Knowledge
 
 KEY_LENGTH = 16
 
@@ -76,14 +77,10 @@ def finding_key(f: Finding) -> str:
     return digest[:KEY_LENGTH]
 
 
-def context(
-    findings: Iterable[Finding], rulebook: Rulebook, graph: Graph | None = None
-) -> list[Finding]:
-    """The findings with their rule context and key filled (fields the engines set are kept)."""
-    if graph is None:
-        from ..kg import knowledge_graph
-
-        graph = knowledge_graph()
+def context(findings: Iterable[Finding], knowledge: Knowledge) -> list[Finding]:
+    """The findings with their rule context (from `knowledge`'s rulebook and graph) and key
+    filled (fields the engines set are kept)."""
+    rulebook, graph = knowledge.rulebook, knowledge.graph
     contexts: dict[str, RuleContext | None] = {}
     out = []
     for f in findings:

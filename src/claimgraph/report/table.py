@@ -13,7 +13,7 @@ from collections import Counter
 from typing import IO, TYPE_CHECKING
 
 from ..findings import SEVERITIES, Finding, SourceRef
-from .records import NO_PAYER, plural, severity_counts_text, summary
+from .records import NO_PAYER, plural, run_line, severity_counts_text, summary
 
 if TYPE_CHECKING:
     from ..validate import ValidationResult
@@ -219,6 +219,8 @@ def summary_lines(result: ValidationResult) -> list[str]:
         lines.append(
             "`claimgraph rules` lists every rule; each finding's source says where it is written."
         )
+    if run:
+        lines.append(run_line(run))
     return lines
 
 
