@@ -82,6 +82,8 @@ class CG(DefinedNamespace):
     CMSTableRelease: URIRef
     CPTCode: URIRef
     CareSetting: URIRef
+    ClaimAdjustmentGroupCode: URIRef
+    ClaimAdjustmentReasonCode: URIRef
     Claim: URIRef
     ClaimLine: URIRef
     Code: URIRef
@@ -95,6 +97,7 @@ class CG(DefinedNamespace):
     DMEPOSPaymentCategory: URIRef
     DMEPOSPricing: URIRef
     DenialReason: URIRef
+    DenialCode: URIRef
     DiagnosisCode: URIRef
     DocumentationArtifact: URIRef
     DocumentationType: URIRef
@@ -107,6 +110,7 @@ class CG(DefinedNamespace):
     PTPTableRelease: URIRef
     Payer: URIRef
     ProcedureCode: URIRef
+    RemittanceAdviceRemarkCode: URIRef
     Rule: URIRef
     Source: URIRef
     Topic: URIRef
@@ -119,6 +123,7 @@ class CG(DefinedNamespace):
     agreesWithOfficial: URIRef
     aocEditType: URIRef
     appliesToCode: URIRef
+    appliesToIndicator: URIRef
     appliesToModifier: URIRef
     appliesToPayer: URIRef
     authorizationNumber: URIRef
@@ -178,6 +183,7 @@ class CG(DefinedNamespace):
     maxVisits: URIRef
     medicareEquivalent: URIRef
     member: URIRef
+    memberNotation: URIRef
     minMinutes: URIRef
     minutes: URIRef
     minutesPerExtraUnit: URIRef
@@ -205,6 +211,7 @@ class CG(DefinedNamespace):
     rarc: URIRef
     quarter: URIRef
     reason: URIRef
+    reportedPerRun: URIRef
     redFlagDiagnosis: URIRef
     relatedCode: URIRef
     relation: URIRef
@@ -225,6 +232,7 @@ class CG(DefinedNamespace):
     tableVersion: URIRef
     topic: URIRef
     unitBand: URIRef
+    unitBasis: URIRef
     units: URIRef
     unitsAllowed: URIRef
     url: URIRef

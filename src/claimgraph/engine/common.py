@@ -169,6 +169,7 @@ class ShapeEntry:
     message: str
     target_class: URIRef | None
     selects: tuple[str, ...] = field(default=())  # the sh:select texts of its sh:sparql
+    per_run: bool = False  # cg:reportedPerRun: one finding for the whole run (`run_finding`)
 
 
 def _text(g: Graph, s: Node, p: URIRef) -> str:
@@ -241,6 +242,7 @@ class Rulebook:
             message=_text(g, shape, SH.message) or rule.message,
             target_class=target if isinstance(target, URIRef) else None,
             selects=selects,
+            per_run=(shape, CG.reportedPerRun, Literal(True)) in g,
         )
 
     def entry(self, shape: URIRef) -> ShapeEntry:
@@ -313,6 +315,14 @@ class ClaimContext:
             message=message, source=source, file=self.file, position=self.position,
             payer=self.payer, service_date=date, facts=facts, uid=self.uid,
         )  # fmt: skip
+
+
+def run_finding(rule: str, severity: str, message: str, source: str) -> Finding:
+    """The finding of a shape marked cg:reportedPerRun (a condition of the run, such as a CMS
+    table that is not loaded): no claim, no line, no facts, so `finalize` keeps one per run
+    whatever number of lines and batches gave it."""
+    return Finding(claim=None, line=None, rule=rule, severity=severity, message=message,
+                   source=source)  # fmt: skip
 
 
 _ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -464,6 +474,7 @@ __all__ = [
     "template_vars",
     "pack",
     "patient_batches",
+    "run_finding",
     "payer_iri",
     "payers_in",
     "rulebook",

@@ -30,13 +30,20 @@ from typing import Any, cast
 from .. import __version__
 from ..findings import Finding
 from ..ingest.model import ClaimData
-from .common import ClaimContext, claim_context, fill_template, focus_index, with_uids
+from .common import (
+    ClaimContext,
+    claim_context,
+    fill_template,
+    focus_index,
+    run_finding,
+    with_uids,
+)
 from .ntriples import claim_ntriples
 
 BATCH = 300  # claims per batch (some rules cost more with more claims of one date in a batch)
 HOLD_RAW = 64 << 20  # bytes of held claim text kept uncompressed before compressing the rest
 MAX_IN_FLIGHT = 2  # batches queued per worker process
-CACHE_FORMAT = "2"
+CACHE_FORMAT = "3"  # 3: Entry.per_run
 
 
 # --------------------------------------------------------------------------------------------
@@ -51,6 +58,7 @@ class Entry:
     severity: str
     message: str
     source: str
+    per_run: bool = False  # cg:reportedPerRun: one finding for the run (common.run_finding)
 
 
 @dataclass(frozen=True)
@@ -91,7 +99,7 @@ def build_engine() -> Engine:
     book = rulebook()
     entries = {}
     for iri, e in book.shapes.items():
-        entries[str(iri)] = Entry(e.rule.id, e.severity, e.message, e.rule.source)
+        entries[str(iri)] = Entry(e.rule.id, e.severity, e.message, e.rule.source, e.per_run)
     # pyshacl reports a finding under the shape it comes from; the reference keeps only shapes
     # of the rulebook (rules and their named parts), so do the same.
     kept = [c for c in checks if c.shape in entries]
@@ -114,7 +122,8 @@ def _write_cache(path: Path, engine: Engine) -> None:
         "queries": [list(q) for q in engine.queries],
         "standard": [list(q) for q in engine.standard],
         "entries": {
-            k: [e.rule, e.severity, e.message, e.source] for k, e in engine.entries.items()
+            k: [e.rule, e.severity, e.message, e.source, e.per_run]
+            for k, e in engine.entries.items()
         },
         "kg_nt": engine.kg_nt.decode("utf-8"),
     }
@@ -168,16 +177,27 @@ class Record:
     terms: tuple[str, ...]  # "p<iri>", "m<iri>", "d<iri>": codes used (enrichment facts)
     nt: bytes
     patient: bool  # has a patient: its cross-claim checks wait for all the patient's claims
+    # The codes of one group are billed together (CMS table pairs, Enricher._tables): a hash of
+    # the patient, or the claim's uid for a claim without one (never the patient id itself).
+    group: str = ""
 
 
 def encode(claim: ClaimData) -> Record:
     terms: set[str] = set()
     nt = claim_ntriples(claim, terms).encode("utf-8")
-    return Record(claim_context(claim), tuple(terms), nt, claim.patient not in (None, ""))
+    has_patient = claim.patient not in (None, "")
+    ctx = claim_context(claim)
+    if has_patient:
+        group = hashlib.blake2b(str(claim.patient).encode("utf-8", "surrogatepass"),
+                                digest_size=8).hexdigest()  # fmt: skip
+    else:
+        group = f"c:{ctx.uid}"
+    return Record(ctx, tuple(terms), nt, has_patient, group)
 
 
 class Enricher:
-    """The enrichment facts (common.enrichment) of a batch's codes, as N-Triples, memoised."""
+    """The enrichment facts (common.enrichment) of a batch's codes, as N-Triples: the facts
+    about each code memoised, the CMS table facts (common.table_facts) made per batch."""
 
     def __init__(self) -> None:
         self.known: dict[str, list[str]] = {}
@@ -191,7 +211,34 @@ class Enricher:
         lines = set(self.common)
         for t in terms:
             lines.update(self.known[t])
+        lines.update(self._tables(batch))
         return "".join(sorted(lines)).encode("utf-8")
+
+    @staticmethod
+    def _tables(batch: list[Record]) -> list[str]:
+        """The CMS table facts of this batch, not memoised: a PTP edit or an add-on/primary
+        pair depends on two codes billed together, so it is looked up with the codes of each
+        group (patient) of the batch. Phase-2 batches hold all of a patient's claims."""
+        from rdflib import URIRef
+
+        from .common import table_facts
+
+        groups: dict[str, set[URIRef]] = {}
+        mods: set[URIRef] = set()
+        for r in batch:
+            codes = groups.setdefault(r.group, set())
+            for t in r.terms:
+                if t[0] == "p":
+                    codes.add(URIRef(t[2:-1]))
+                elif t[0] == "m":
+                    mods.add(URIRef(t[2:-1]))
+        procs = set().union(*groups.values()) if groups else set()
+        if not procs:
+            return []
+        return [
+            f"{s.n3()} {p.n3()} {o.n3()} .\n"
+            for s, p, o in table_facts(procs, mods, [g for g in groups.values() if g])
+        ]
 
     def _learn(self, terms: list[str]) -> None:
         from rdflib import Graph, URIRef
@@ -206,7 +253,7 @@ class Enricher:
         for t in terms:
             g.add((holder, prop[t[0]], URIRef(t[2:-1])))
             self.known[t] = by_iri.setdefault(t[2:-1], [])
-        for s, p, o in enrichment(g):
+        for s, p, o in enrichment(g, tables=False):  # table facts: per batch (_tables)
             line = f"{s.n3()} {p.n3()} {o.n3()} .\n"
             if str(s) in by_iri:
                 by_iri[str(s)].append(line)
@@ -261,6 +308,11 @@ class _BatchRunner:
                     continue
                 e = self.engine.entries[shape]
                 rows = cast(Iterable[Any], store.query(query))
+                if e.per_run:  # a condition of the run (cg:reportedPerRun): one finding
+                    if any(isinstance(row[0], ox.NamedNode) and row[0].value in index
+                           for row in rows):  # fmt: skip
+                        final.append(run_finding(e.rule, e.severity, e.message, e.source))
+                    continue
                 for row in rows:
                     focus = row[0]
                     pos = index.get(focus.value) if isinstance(focus, ox.NamedNode) else None
@@ -358,7 +410,8 @@ class Dispatcher:
             self.tentative.setdefault(patients[i], []).append(f)
         for i, blob in held:
             r = batch[i]
-            self.held.setdefault(patients[i], []).append(Record(r.ctx, r.terms, blob, True))
+            held = Record(r.ctx, r.terms, blob, True, r.group)
+            self.held.setdefault(patients[i], []).append(held)
         self.on_done(phase, len(batch))
 
     def settle(self) -> None:

@@ -27,6 +27,7 @@ from .common import (
     focus_index,
     patient_batches,
     rulebook,
+    run_finding,
     template_facts,
     with_uids,
 )
@@ -134,6 +135,10 @@ def validate_batch(claims: list[ClaimData]) -> list[Finding]:
             continue  # not a claim or line of this batch
         ctx, line = pos
         entry = book.entry(shape)
+        if entry.per_run:  # a condition of the run (cg:reportedPerRun), reported once
+            out.append(run_finding(entry.rule.id, entry.severity, entry.message,
+                                   entry.rule.source))  # fmt: skip
+            continue
         message = " ".join(own.split()) if own else entry.message
         facts = template_facts(entry.message, message) if own else ()
         out.append(ctx.finding(line, entry.rule.id, entry.severity, message, entry.rule.source,

@@ -54,6 +54,7 @@ _TOPIC_ORDER = (
     "therapy",
     "nmr",
     "sources",
+    "ncci",
 )
 
 
