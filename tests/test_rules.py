@@ -4,14 +4,22 @@ A fail fixture lists the findings it must give for its rule in a top-level "expe
 compared on (claim, line, rule, severity); a pass fixture gives no finding of its rule. Each
 rule's SPARQL is also run on pyoxigraph (as the fast engine compiles it) and must select the
 same focus nodes as pyshacl on rdflib (ENGINES.md pitfalls 4 and 5).
+
+A fixture of a rule over the imported CMS tables (NCCI-01..04) names the tables it needs in a
+top-level "tables" list: each entry is the arguments of one `claimgraph import` (files relative
+to tests/data/cms), imported once per distinct list into a store of its own, which is the
+store while that fixture is validated. Without "tables", the store is empty.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import json
+import os
 import re
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
@@ -35,22 +43,64 @@ ENGINES = [
 ]
 
 
+CMS = Path(__file__).parent / "data" / "cms"
+_stores: dict[str, Path] = {}  # the "tables" list of a fixture (JSON) -> its store
+_base: list[Path] = []  # the session's temporary folder (set by the autouse fixture)
+
+
 @pytest.fixture(autouse=True)
 def _no_user_code_store(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Findings must not depend on code sets the person running the tests has imported."""
-    monkeypatch.setenv("CLAIMGRAPH_STORE", str(tmp_path_factory.getbasetemp() / "no-store"))
+    _base[:] = [tmp_path_factory.getbasetemp()]
+    monkeypatch.setenv("CLAIMGRAPH_STORE", str(_base[0] / "no-store"))
 
 
 def fixture(rule_id: str, kind: str) -> Path:
     return CLAIMS / f"{rule_id}-{kind}.json"
 
 
+def table_store(tables: list[list[str]]) -> Path:
+    """A store holding the tables a fixture names (imported once per distinct list)."""
+    from typer.testing import CliRunner
+
+    from claimgraph.cli import app
+
+    key = json.dumps(tables)
+    if key not in _stores:
+        root = _base[0] / f"tables-{len(_stores)}"
+        for kind, *args in tables:
+            argv = [str(CMS / a) if not a.startswith("-") and "." in a else a for a in args]
+            r = CliRunner().invoke(app, ["import", kind, *argv, "--store", str(root)])
+            assert r.exit_code == 0, r.output
+        _stores[key] = root
+    return _stores[key]
+
+
+@contextlib.contextmanager
+def fixture_store(path: Path) -> Iterator[None]:
+    """The fixture's tables (its "tables" list) as the store while it is validated."""
+    tables = json.loads(path.read_text(encoding="utf-8")).get("tables")
+    if not tables:
+        yield
+        return
+    saved = os.environ.get("CLAIMGRAPH_STORE")
+    os.environ["CLAIMGRAPH_STORE"] = str(table_store(tables))
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("CLAIMGRAPH_STORE", None)
+        else:
+            os.environ["CLAIMGRAPH_STORE"] = saved
+
+
 @cache
 def findings(engine: str, path: Path) -> tuple[Finding, ...]:
     module = importlib.import_module(f"claimgraph.engine.{engine}")
-    return tuple(module.validate_claims(list(read_json(path))))
+    with fixture_store(path):
+        return tuple(module.validate_claims(list(read_json(path))))
 
 
 def expected(path: Path, rule_id: str) -> set[tuple[str, int | None, str, str]]:
@@ -142,11 +192,11 @@ def both_engines(path: Path) -> tuple[set[tuple[str, str]], set[tuple[str, str]]
     from claimgraph.engine import reference
 
     claims = list(read_json(path))
-    shacl = {(str(s), str(f)) for s, f, _m in reference.shape_results(claims)}
+    with fixture_store(path):
+        shacl = {(str(s), str(f)) for s, f, _m in reference.shape_results(claims)}
+        data = reference.data_graph(claims)
     store = ox.Store()
-    store.load(
-        reference.data_graph(claims).serialize(format="nt").encode(), format=ox.RdfFormat.N_TRIPLES
-    )
+    store.load(data.serialize(format="nt").encode(), format=ox.RdfFormat.N_TRIPLES)
     oxi: set[tuple[str, str]] = set()
     for shape, entry in rulebook().shapes.items():
         assert entry.target_class is not None and entry.selects, shape
