@@ -21,7 +21,7 @@ from .common import (
     print_rows,
 )
 
-REPORT_FORMATS = ("table", "json", "jsonl", "csv", "tsv", "turtle", "html", "xlsx")
+REPORT_FORMATS = ("table", "json", "jsonl", "csv", "tsv", "turtle", "html", "xlsx", "fhir")
 
 
 class FailOn(StrEnum):
