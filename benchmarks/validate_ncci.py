@@ -118,13 +118,13 @@ def main() -> None:
         text_mb = sum(p.stat().st_size for p in parts) / 1e6
         env = {**os.environ, "CLAIMGRAPH_STORE": str(store)}
         start = time.perf_counter()
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
         subprocess.run([claimgraph(), "import", "ncci-ptp", *map(str, parts), "--release",
-                        "2026Q1"], check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+                        "2026Q1"], check=True, env=env, **quiet)  # fmt: skip
         ptp_s = time.perf_counter() - start
         ptp_mb = size_mb(store)
         start = time.perf_counter()
-        subprocess.run([claimgraph(), "import", "mue", str(mue)], check=True, env=env,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run([claimgraph(), "import", "mue", str(mue)], check=True, env=env, **quiet)
         mue_s = time.perf_counter() - start
         store_mb = size_mb(store)
         print(f"PTP table: {args.rows:,} edits in 4 parts ({text_mb:.0f} MB of text), "

@@ -373,8 +373,11 @@ def test_json_csv_and_table_reports_show_the_denial_codes(loaded: Path, tmp_path
 def test_fhir_report_is_a_bundle_of_claim_responses(loaded: Path, tmp_path: Path) -> None:
     bundle = json.loads(_validate(loaded, tmp_path, "fhir"))
     assert bundle["resourceType"] == "Bundle" and bundle["type"] == "collection"
-    responses = {e["resource"]["request"]["identifier"]["value"]: e["resource"]
-                 for e in bundle["entry"] if e["resource"]["resourceType"] == "ClaimResponse"}
+    responses = {
+        e["resource"]["request"]["identifier"]["value"]: e["resource"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "ClaimResponse"
+    }
     assert {"CLM-N101", "CLM-N105"} <= set(responses)
     cr = responses["CLM-N101"]
     assert cr["outcome"] == "partial" and cr["use"] == "claim"

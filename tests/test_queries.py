@@ -552,8 +552,16 @@ CASES: list[tuple[str, str, dict[str, str], list[tuple[str, ...]]]] = [
         "rules-by-carc",
         {},
         [
-            ("16", "information missing", "N29", "documentation missing", "CO", "T-1",
-             "Violation", "one"),
+            (
+                "16",
+                "information missing",
+                "N29",
+                "documentation missing",
+                "CO",
+                "T-1",
+                "Violation",
+                "one",
+            ),
             ("4", "", "", "", "CO", "T-2", "Warning", ""),
         ],
     ),

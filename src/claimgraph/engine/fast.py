@@ -202,6 +202,7 @@ class Enricher:
     def __init__(self) -> None:
         self.known: dict[str, list[str]] = {}
         self.common: set[str] = set()
+        self.lines: dict[tuple[object, ...], str] = {}  # table fact -> its N-Triples line
 
     def facts(self, batch: list[Record]) -> bytes:
         terms = {t for r in batch for t in r.terms}
@@ -214,8 +215,7 @@ class Enricher:
         lines.update(self._tables(batch))
         return "".join(sorted(lines)).encode("utf-8")
 
-    @staticmethod
-    def _tables(batch: list[Record]) -> list[str]:
+    def _tables(self, batch: list[Record]) -> list[str]:
         """The CMS table facts of this batch, not memoised: a PTP edit or an add-on/primary
         pair depends on two codes billed together, so it is looked up with the codes of each
         group (patient) of the batch. Phase-2 batches hold all of a patient's claims."""
@@ -235,10 +235,17 @@ class Enricher:
         procs = set().union(*groups.values()) if groups else set()
         if not procs:
             return []
-        return [
-            f"{s.n3()} {p.n3()} {o.n3()} .\n"
-            for s, p, o in table_facts(procs, mods, [g for g in groups.values() if g])
-        ]
+        # the same facts come back batch after batch: their text is kept (n3() is the cost)
+        known, out = self.lines, []
+        if len(known) > 200_000:
+            known.clear()
+        for fact in table_facts(procs, mods, [g for g in groups.values() if g]):
+            text = known.get(fact)
+            if text is None:
+                s, p, o = fact
+                text = known[fact] = f"{s.n3()} {p.n3()} {o.n3()} .\n"
+            out.append(text)
+        return out
 
     def _learn(self, terms: list[str]) -> None:
         from rdflib import Graph, URIRef
@@ -410,8 +417,8 @@ class Dispatcher:
             self.tentative.setdefault(patients[i], []).append(f)
         for i, blob in held:
             r = batch[i]
-            held = Record(r.ctx, r.terms, blob, True, r.group)
-            self.held.setdefault(patients[i], []).append(held)
+            record = Record(r.ctx, r.terms, blob, True, r.group)
+            self.held.setdefault(patients[i], []).append(record)
         self.on_done(phase, len(batch))
 
     def settle(self) -> None:

@@ -48,7 +48,7 @@ DISPOSITIONS = {
 
 
 class _Codes:
-    """The denial codes' systems and labels, from the knowledge graph (ontology/denial-codes.ttl)."""
+    """The denial codes' systems and labels, from the knowledge graph (denial-codes.ttl)."""
 
     def __init__(self) -> None:
         from rdflib import RDF, RDFS
@@ -111,9 +111,7 @@ def _worst(findings: Iterable[Finding]) -> str:
     return min((f.severity for f in findings), key=SEVERITIES.index)
 
 
-def claim_response(
-    n: int, findings: list[Finding], codes: _Codes, created: str
-) -> dict[str, Any]:
+def claim_response(n: int, findings: list[Finding], codes: _Codes, created: str) -> dict[str, Any]:
     """The ClaimResponse of one claim's findings (all of one claim); `n` makes its id."""
     first = findings[0]
     notes: list[dict[str, Any]] = []
@@ -137,13 +135,15 @@ def claim_response(
     for line in sorted(by_line):
         entries = by_line[line]
         worst = _worst(f for f, _ in entries)
-        code, display = DISPOSITIONS[worst]
+        disposition, display = DISPOSITIONS[worst]
         items.append(
             {
                 "extension": [
                     {
                         "url": EXT_DISPOSITION,
-                        "valueCoding": {"system": DISPOSITION, "code": code, "display": display},
+                        "valueCoding": {
+                            "system": DISPOSITION, "code": disposition, "display": display,
+                        },
                     }
                 ],
                 "itemSequence": line,
@@ -160,7 +160,7 @@ def claim_response(
         outcome = "partial"
     else:
         outcome = "complete"
-    counts = defaultdict(int)
+    counts: dict[str, int] = defaultdict(int)
     for entries in by_line.values():
         counts[_worst(f for f, _ in entries)] += 1
     parts = [f"{counts[s]} line(s) {DISPOSITIONS[s][1]}" for s in SEVERITIES if counts[s]]
@@ -224,8 +224,7 @@ def as_fhir(result: ValidationResult) -> dict[str, Any]:
         else:
             claims.setdefault(f.uid or f.claim, []).append(f)
     entries = [
-        claim_response(n, found, codes, created)
-        for n, found in enumerate(claims.values(), start=1)
+        claim_response(n, found, codes, created) for n, found in enumerate(claims.values(), start=1)
     ]
     if run:
         entries.append(_run_outcome(run))
