@@ -13,7 +13,12 @@ from oxigraph_server import oxigraph_server  # noqa: F401
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = ROOT / "tests"
 DATA = TESTS / "data"
-SHARED_DATA = ROOT.parent / "shared" / "data"
+# ../shared/data beside the checkout (or beside the folder of worktrees: ../../shared/data)
+SHARED_DATA = next(
+    (d for d in (ROOT.parent / "shared" / "data", ROOT.parent.parent / "shared" / "data")
+     if d.is_dir()),
+    ROOT.parent / "shared" / "data",
+)  # fmt: skip
 
 
 @pytest.fixture

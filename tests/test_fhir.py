@@ -11,7 +11,8 @@ from rdflib import Graph, URIRef
 
 from claimgraph.errors import InputError
 from claimgraph.ingest import read_claims
-from claimgraph.ingest.fhir import DIAGNOSIS_SYSTEMS, DOCUMENT_TYPE_SYSTEM, PROCEDURE_SYSTEMS
+from claimgraph.ingest.fhir import DOCUMENT_TYPE_SYSTEM
+from claimgraph.ingest.fhir_terms import fhir_terms
 
 ROOT = Path(__file__).parent.parent
 HCPCS = "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"  # https spelling accepted
@@ -103,28 +104,34 @@ def test_insurer_names(tmp_path: Path, insurer: str, payer: str) -> None:
 def test_bundle_reads_only_claims_in_order(tmp_path: Path) -> None:
     bundle = {"resourceType": "Bundle", "entry": [
         {"resource": claim_resource(id="a")}, {"resource": {"resourceType": "Patient"}},
+        {"resource": {"resourceType": "Observation"}},
         {"resource": claim_resource(id="b")}]}  # fmt: skip
     claims, warnings = read(tmp_path, bundle)
-    assert [(c.index, c.id) for c in claims] == [(1, "a"), (2, "b")]
-    assert any("not Claim" in w for w in warnings)
+    assert [(c.index, c.id, c.position) for c in claims] == [
+        (1, "a", "entry 1"), (2, "b", "entry 4")]  # fmt: skip
+    (note,) = [w for w in warnings if "not claims" in w]
+    assert "1 Observation" in note and "Patient" not in note  # a Patient is read for references
 
 
-def test_other_resources_are_refused(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="resourceType: Patient"):
-        read(tmp_path, {"resourceType": "Patient", "name": [{"text": CANARY}]})
+def test_other_resources_are_reported_not_read(tmp_path: Path) -> None:
+    claims, warnings = read(tmp_path, {"resourceType": "ClaimResponse", "id": "r1"})
+    assert claims == [] and "1 ClaimResponse" in " ".join(warnings)
+    claims, warnings = read(tmp_path, {"resourceType": CANARY, "name": [{"text": CANARY}]})
+    assert claims == [] and "1 ?" in " ".join(warnings) and CANARY not in " ".join(warnings)
     with pytest.raises(InputError) as e:
-        read(tmp_path, {"resourceType": CANARY})
+        read(tmp_path, {"resourceType": 7, "note": CANARY})
     assert CANARY not in str(e.value)
 
 
 def test_code_systems_agree_with_the_ontology() -> None:
-    """The systems the reader knows are the cg:fhirSystem values of ontology/codes/schemes.ttl."""
+    """The systems the reader knows are the cg:fhirSystem values of ontology/codes/schemes.ttl
+    plus the cg:FhirCodeSystem facts of ontology/fhir.ttl: data, not Python constants."""
     g = Graph().parse(ROOT / "ontology" / "codes" / "schemes.ttl")
     known = {
         str(o).split("://", 1)[1]
         for o in g.objects(None, URIRef("https://w3id.org/claimgraph/ontology/fhirSystem"))
     }
-    assert set(PROCEDURE_SYSTEMS) <= known
-    assert (
-        "hl7.org/fhir/sid/icd-10-cm" in known and "hl7.org/fhir/sid/icd-10-cm" in DIAGNOSIS_SYSTEMS
-    )
+    terms = fhir_terms()
+    assert known <= set(terms.procedure) | set(terms.diagnosis)
+    assert terms.diagnosis["hl7.org/fhir/sid/icd-9-cm"] == "icd9cm"  # from fhir.ttl
+    assert terms.procedure["bluebutton.cms.gov/resources/codesystem/hcpcs"] == "hcpcs"

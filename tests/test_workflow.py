@@ -1,4 +1,4 @@
-"""The analyst's workflow: --baseline, --waivers, --profile and `claimgraph diff`."""
+"""The analyst's workflow: --baseline, --waivers, --rules-profile and `claimgraph diff`."""
 
 from __future__ import annotations
 
@@ -218,7 +218,7 @@ def test_a_profile_changes_a_severity_and_turns_a_rule_off(
     stricter = write(tmp_path / "strict.toml", 'name = "Aetna contract 2026"\n'
                      '[[rule]]\nid = "OXY-08"\nseverity = "violation"\n'
                      '[[rule]]\nid = "OXY-02"\nseverity = "off"\n')  # fmt: skip
-    code, report, _ = validate(runner, claims, "--profile", stricter)
+    code, report, _ = validate(runner, claims, "--rules-profile", stricter)
     assert code == 1
     assert {(f["claim"], f["rule"], f["severity"]) for f in report["findings"]} == {
         ("CLM-W3", "OXY-08", "violation")
@@ -226,7 +226,7 @@ def test_a_profile_changes_a_severity_and_turns_a_rule_off(
     profile = report["run"]["profile"]
     assert profile["name"] == "Aetna contract 2026" and profile["file"] == "strict.toml"
     assert (profile["changed"], profile["turned_off"]) == (1, 2)
-    table = runner.invoke(app, ["validate", str(claims), "--profile", str(stricter)]).stdout
+    table = runner.invoke(app, ["validate", str(claims), "--rules-profile", str(stricter)]).stdout
     assert "Profile Aetna contract 2026 (strict.toml)" in table
 
 
@@ -249,7 +249,7 @@ def test_a_bad_profile_is_one_line(runner: CliRunner, claims: Path, tmp_path: Pa
                          ('[[rule]]\nid = "OXY-08"\nseverity = "info"\n'
                           '[[rule]]\nid = "OXY-08"\nseverity = "off"\n', "repeats")):  # fmt: skip
         p = write(tmp_path / "p.toml", body)
-        r = runner.invoke(app, ["validate", str(claims), "--profile", str(p)])
+        r = runner.invoke(app, ["validate", str(claims), "--rules-profile", str(p)])
         assert r.exit_code == 2 and needle in r.stderr and r.stderr.count("\n") == 1
 
 
@@ -259,4 +259,4 @@ def test_workflow_files_are_checked_before_the_claims(tmp_path: Path) -> None:
 
     bad = write(tmp_path / "p.toml", '[[rule]]\nid = "NOPE-01"\nseverity = "off"\n')
     with pytest.raises(ClaimgraphError, match="unknown rule id NOPE-01"):
-        validate_files([tmp_path / "missing.json"], profile=bad)
+        validate_files([tmp_path / "missing.json"], rules_profile=bad)

@@ -13,6 +13,8 @@ from urllib.parse import quote
 from rdflib import Namespace, URIRef
 from rdflib.namespace import DefinedNamespace
 
+from .icd import icd9cm_dotted, icd10cm_dotted  # pure string functions, re-exported here
+
 BASE = "https://w3id.org/claimgraph/"
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
@@ -101,8 +103,11 @@ class CG(DefinedNamespace):
     DiagnosisCode: URIRef
     DocumentationArtifact: URIRef
     DocumentationType: URIRef
+    FhirCode: URIRef
+    FhirCodeSystem: URIRef
     HCPCSCode: URIRef
     ICD10CMCode: URIRef
+    ICD9CMCode: URIRef
     MUETableRelease: URIRef
     MedicallyUnlikelyEdit: URIRef
     Modifier: URIRef
@@ -115,6 +120,7 @@ class CG(DefinedNamespace):
     Source: URIRef
     Topic: URIRef
     UnitBand: URIRef
+    ValiditySpan: URIRef
     aboutCode: URIRef
     actionCode: URIRef
     actionEffectiveDate: URIRef
@@ -129,11 +135,13 @@ class CG(DefinedNamespace):
     authorizationNumber: URIRef
     betosCode: URIRef
     billable: URIRef
+    billableSpan: URIRef
     billableUntil: URIRef
     bodySite: URIRef
     billingProvider: URIRef
     carc: URIRef
     careSetting: URIRef
+    bodySiteCode: URIRef
     claimId: URIRef
     codeCount: URIRef
     column1Code: URIRef
@@ -155,6 +163,7 @@ class CG(DefinedNamespace):
     editRationale: URIRef
     effectiveFrom: URIRef
     effectiveUntil: URIRef
+    endedOn: URIRef
     excludesPayer: URIRef
     expectedImprovement: URIRef
     expectsDocumentation: URIRef
@@ -171,7 +180,12 @@ class CG(DefinedNamespace):
     hasDiagnosis: URIRef
     hasDocument: URIRef
     hasLine: URIRef
+    hierarchicalCodes: URIRef
+    impliesPayer: URIRef
+    headerChildren: URIRef
+    headerSpan: URIRef
     inCategory: URIRef
+    inFhirSystem: URIRef
     inFullCodeSet: URIRef
     isAttended: URIRef
     isRental: URIRef
@@ -199,6 +213,7 @@ class CG(DefinedNamespace):
     patientId: URIRef
     payer: URIRef
     paymentCategory: URIRef
+    placeOfService: URIRef
     preferredAlternative: URIRef
     pricedWithoutModifier: URIRef
     pricingIndicator: URIRef
@@ -210,6 +225,7 @@ class CG(DefinedNamespace):
     procedureCode: URIRef
     rarc: URIRef
     quarter: URIRef
+    readAs: URIRef
     reason: URIRef
     reportedPerRun: URIRef
     redFlagDiagnosis: URIRef
@@ -230,6 +246,8 @@ class CG(DefinedNamespace):
     tableCode: URIRef
     tableFile: URIRef
     tableVersion: URIRef
+    systemPrefix: URIRef
+    systemUri: URIRef
     topic: URIRef
     unitBand: URIRef
     unitBasis: URIRef
@@ -237,6 +255,9 @@ class CG(DefinedNamespace):
     unitsAllowed: URIRef
     url: URIRef
     usesCodeGroup: URIRef
+    valueIsPayerName: URIRef
+    validFrom: URIRef
+    validUntil: URIRef
     windowDays: URIRef
 
 
@@ -259,15 +280,11 @@ def procedure_code_iri(notation: str) -> URIRef:
     return URIRef(BASE + f"code/{system or 'unknown'}/" + quote(notation, safe=""))
 
 
-def icd10cm_dotted(code: str) -> str:
-    """ICD-10-CM code with its dot (M5459 -> M54.59), upper case."""
-    code = code.strip().upper().replace(".", "")
-    return code if len(code) <= 3 else f"{code[:3]}.{code[3:]}"
-
-
 def diagnosis_iri(code: str, system: str = "icd10cm") -> URIRef:
     if system == "icd10cm":
         return URIRef(str(ICD10CM) + quote(icd10cm_dotted(code), safe="."))
+    if system == "icd9cm":
+        return URIRef(str(ICD9CM) + quote(icd9cm_dotted(code), safe="."))
     return URIRef(BASE + f"code/{system}/" + quote(code.strip().upper(), safe="."))
 
 

@@ -68,7 +68,7 @@ def check_fail_on(fail_on: str) -> str:
 
 
 def _read(
-    paths: Sequence[str | Path], warn: Warn, documents: str | Path | None
+    paths: Sequence[str | Path], warn: Warn, documents: str | Path | None, **reading: object
 ) -> Iterator[ClaimData]:
     try:
         from .ingest import read_claims
@@ -78,7 +78,7 @@ def _read(
         for p in paths:
             yield from read_json(Path(p), warn)
         return
-    yield from read_claims(paths, warn=warn, documents=documents)
+    yield from read_claims(paths, warn=warn, documents=documents, **reading)  # type: ignore[arg-type]
 
 
 def check_rule_ids(rule_ids: Iterable[str]) -> set[str]:
@@ -115,18 +115,22 @@ def validate_files(
     progress: bool = False,
     documents: str | Path | None = None,
     shapes: Sequence[str | Path] = (),
-    profile: str | Path | None = None,
+    profile: str | None = None,
+    include_preauthorization: bool = False,
+    rules_profile: str | Path | None = None,
     baseline: str | Path | None = None,
     waivers: str | Path | None = None,
     today: dt.date | None = None,
 ) -> ValidationResult:
     """Findings of every claim in `paths`, restricted to `rules` (ids) and to claims of `payer`;
-    `shapes`: the user's rules files, checked and added to the bundled rules for this run.
+    `shapes`: the user's rules files, checked and added to the bundled rules for this run;
+    `profile`: the column mapping of tabular files; `include_preauthorization`: check FHIR
+    preauthorization requests as claims.
 
     Each finding carries its rule's context and key (`report.context`). Then the workflow
-    steps run: the `profile` file changes severities, the `baseline` report suppresses what it
-    already had, the `waivers` file sets accepted findings apart (expiry compared to `today`).
-    Every file is read and checked before the claims are."""
+    steps run: the `rules_profile` file changes severities, the `baseline` report suppresses
+    what it already had, the `waivers` file sets accepted findings apart (expiry compared to
+    `today`). Every file is read and checked before the claims are."""
     if engine not in ENGINES:
         raise ClaimgraphError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
     from . import workflow
@@ -134,10 +138,11 @@ def validate_files(
     from .usershapes import installed, load
 
     with installed(load(shapes) if shapes else None):
-        steps = workflow.load(profile=profile, baseline=baseline, waivers=waivers)
+        steps = workflow.load(profile=rules_profile, baseline=baseline, waivers=waivers)
         result = _validate_files(
             paths, engine=engine, jobs=jobs, rules=rules, payer=payer, fail_on=fail_on,
             warn=warn, progress=progress, documents=documents,
+            reading={"profile": profile, "include_preauthorization": include_preauthorization},
         )  # fmt: skip
         result.run = run_info(engine, shapes)
     return workflow.apply(result, steps, today)
@@ -154,6 +159,7 @@ def _validate_files(
     warn: Warn,
     progress: bool,
     documents: str | Path | None,
+    reading: dict[str, object] | None = None,
 ) -> ValidationResult:
     if engine not in ENGINES:
         raise ClaimgraphError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
@@ -171,7 +177,7 @@ def _validate_files(
 
     def claims() -> Iterator[ClaimData]:
         nonlocal count, repeated
-        for claim in _read(paths, warn, documents):
+        for claim in _read(paths, warn, documents, **(reading or {})):
             if payers is not None and not (
                 isinstance(claim.payer, str) and claim.payer.strip().lower() in payers
             ):
@@ -216,7 +222,7 @@ def validate_endpoint(
     rules: Iterable[str] = (),
     payer: str | None = None,
     fail_on: str = "violation",
-    profile: str | Path | None = None,
+    rules_profile: str | Path | None = None,
     baseline: str | Path | None = None,
     waivers: str | Path | None = None,
     today: dt.date | None = None,
@@ -231,7 +237,7 @@ def validate_endpoint(
         raise ClaimgraphError("--payer cannot be used with --endpoint")
     check_fail_on(fail_on)
     wanted = check_rule_ids(rules) if rules else None
-    steps = workflow.load(profile=profile, baseline=baseline, waivers=waivers)
+    steps = workflow.load(profile=rules_profile, baseline=baseline, waivers=waivers)
     findings = with_context(run(url, graph))
     if wanted is not None:
         findings = [f for f in findings if f.rule in wanted]

@@ -48,6 +48,22 @@ def convert(
     to: Annotated[
         str | None, typer.Option("--to", "-t", hidden=True, help="Old name of --format.")
     ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile",
+            metavar="NAME|FILE",
+            help="Column mapping for tabular claims: rif-carrier, rif-dme or a mapping file "
+            "(TOML).",
+        ),
+    ] = None,
+    include_preauthorization: Annotated[
+        bool,
+        typer.Option(
+            "--include-preauthorization",
+            help="Read FHIR preauthorization and predetermination requests as claims.",
+        ),
+    ] = False,
 ) -> None:
     """Convert claim files to the claim RDF that validation reads (docs/claim-rdf.md).
 
@@ -69,7 +85,8 @@ def convert(
         if not quiet:
             err(f"warning: {message}")
 
-    claims = read_claims(files, warn, documents=documents)
+    claims = read_claims(files, warn, documents=documents, profile=profile,
+                         include_preauthorization=include_preauthorization)  # fmt: skip
     with atomic_writer(output, force=force, private=True, inputs=inputs) as out:
         count = write_rdf(claims, chosen, out)
     if output != "-" and not quiet:

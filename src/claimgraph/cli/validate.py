@@ -66,7 +66,7 @@ def validate(
         typer.Argument(
             metavar="FILE",
             help="Claim files or folders: JSON, JSON Lines, CSV, Turtle, N-Triples, JSON-LD, "
-            "FHIR R4, X12 837P.",
+            "FHIR R4 (Claim, ExplanationOfBenefit, Bundle, NDJSON), X12 837P, CMS RIF.",
             show_default=False,
         ),
     ] = None,
@@ -101,6 +101,22 @@ def validate(
         str | None,
         typer.Option("--documents", help="Documents CSV for a claims CSV.", metavar="FILE"),
     ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile",
+            help="Column mapping for tabular claims: rif-carrier, rif-dme (CMS RIF extracts) "
+            "or a mapping file (TOML).",
+            metavar="NAME|FILE",
+        ),
+    ] = None,
+    include_preauthorization: Annotated[
+        bool,
+        typer.Option(
+            "--include-preauthorization",
+            help="Check FHIR preauthorization and predetermination requests as claims.",
+        ),
+    ] = False,
     shapes: Annotated[
         list[str] | None,
         typer.Option(
@@ -110,13 +126,13 @@ def validate(
             metavar="FILE",
         ),
     ] = None,
-    profile: Annotated[
+    rules_profile: Annotated[
         str | None,
         typer.Option(
-            "--profile",
+            "--rules-profile",
             metavar="FILE",
-            help="A profile (TOML) that changes rules' severities or turns rules off, per payer "
-            "if wanted.",
+            help="A rules profile (TOML) that changes rules' severities or turns rules off, per "
+            "payer if wanted.",
         ),
     ] = None,
     baseline: Annotated[
@@ -163,8 +179,8 @@ def validate(
     from ..report.records import summary_line
 
     chosen = pick_format(fmt, output, REPORT_FORMATS, "table")
-    inputs = [*(files or []), *(shapes or []), *(x for x in (documents, profile, baseline,
-              waivers) if x)]  # fmt: skip
+    named = (documents, profile, rules_profile, baseline, waivers)
+    inputs = [*(files or []), *(shapes or []), *(x for x in named if x)]
     check_output(output, force=force, inputs=inputs)  # before a long run, not after it
 
     def warn(message: str) -> None:
@@ -184,7 +200,7 @@ def validate(
             rules=rule or (),
             payer=payer,
             fail_on=fail_on.value,
-            profile=profile,
+            rules_profile=rules_profile,
             baseline=baseline,
             waivers=waivers,
         )
@@ -205,6 +221,8 @@ def validate(
             documents=documents,
             shapes=shapes or (),
             profile=profile,
+            include_preauthorization=include_preauthorization,
+            rules_profile=rules_profile,
             baseline=baseline,
             waivers=waivers,
         )

@@ -10,9 +10,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import InputError
 from .model import ClaimData, DocumentData, LineData, assign_uid, claim_triples, to_graph
+from .payers import payer_from_name
+
+if TYPE_CHECKING:
+    from .fhir_read import FhirRun
+    from .tabular import Profile
 
 __all__ = [
     "ClaimData",
@@ -43,7 +49,9 @@ SUFFIXES: dict[str, str] = {
     ".837": "x12",
     ".edi": "x12",
 }
-FORMAT_NAMES = "JSON, JSON Lines, CSV, Turtle, N-Triples, JSON-LD, FHIR R4 JSON, X12 837P"
+FORMAT_NAMES = (
+    "JSON, JSON Lines, CSV, Turtle, N-Triples, JSON-LD, FHIR R4 JSON or NDJSON, X12 837P, CMS RIF"
+)
 _JSON_KEYS = {"claims": "json", "resourceType": "fhir", "@context": "json-ld", "@graph": "json-ld"}
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:(//|[^\\/])")  # scheme:... but not C:\ or C:/
 _DOCUMENTS_SUFFIX = ".documents.csv"
@@ -106,25 +114,59 @@ def _sniff(path: Path) -> str | None:
 
 
 def detect_format(path: Path) -> str:
-    """json, jsonl, csv, turtle, nt, json-ld, fhir or x12: by name ending, then by content."""
+    """json, jsonl, csv, turtle, nt, json-ld, fhir, fhir-ndjson, x12 or a tabular profile name
+    (rif-carrier, rif-dme): by name ending, then by content."""
     fmt = SUFFIXES.get(path.suffix.lower()) or _sniff(path)
-    if fmt is None:
-        raise InputError(f"unknown claim file type (expected {FORMAT_NAMES})", path=str(path))
     if fmt == "json":
         from .jsonstream import top_level_kind
 
         fmt = top_level_kind(path, _JSON_KEYS) or "json"
+    fmt = _content_kind(path, fmt)  # FHIR NDJSON and CMS RIF layouts (fhir.sniff, tabular.sniff)
+    if fmt is None:
+        raise InputError(f"unknown claim file type (expected {FORMAT_NAMES})", path=str(path))
     return fmt
 
 
+def _content_kind(path: Path, fmt: str | None) -> str | None:
+    if fmt not in (None, "fhir", "jsonl", "csv"):
+        return fmt
+    from . import fhir, tabular
+
+    with path.open("rb") as f:
+        head = f.read(1 << 16).decode("utf-8", "replace")
+    kind = fhir.sniff(head) if fmt != "csv" else None
+    if kind:
+        return "fhir-ndjson" if fmt == "jsonl" else kind
+    return tabular.sniff(head) or fmt
+
+
 def read_file(
-    path: Path, warn: Warn = None, *, documents: Path | None = None, fmt: str | None = None
+    path: Path,
+    warn: Warn = None,
+    *,
+    documents: Path | None = None,
+    fmt: str | None = None,
+    profile: Profile | None = None,
+    run: FhirRun | None = None,
 ) -> Iterator[ClaimData]:
-    """The claims of one file; `ClaimData.index` is the 1-based position within it."""
+    """The claims of one file; `ClaimData.index` is the 1-based position within it.
+
+    `profile`: the column mapping for tabular files (else a built-in one their header names);
+    `run`: what the FHIR files of one run share (references, resources that are not claims)."""
     if path.stat().st_size == 0:
         raise InputError("empty file: no claims", path=str(path))
-    fmt = fmt or detect_format(path)
-    if fmt == "json":
+    if fmt is None:
+        try:
+            fmt = detect_format(path)
+        except InputError:
+            if profile is None:
+                raise
+            fmt = "tabular"  # a --profile reads delimited text of any name
+    if fmt in ("tabular", "rif-carrier", "rif-dme") or (profile is not None and fmt == "csv"):
+        from .tabular import load_profile, read_table
+
+        yield from read_table(path, profile or load_profile(fmt), warn)
+    elif fmt == "json":
         from .json_claims import read_json
 
         yield from read_json(path, warn)
@@ -141,9 +183,13 @@ def read_file(
 
         yield from read_rdf(path, fmt, warn)
     elif fmt == "fhir":
-        from .fhir import read_fhir
+        from .fhir_read import read_fhir
 
-        yield from read_fhir(path, warn)
+        yield from read_fhir(path, warn, run)
+    elif fmt == "fhir-ndjson":
+        from .fhir_read import read_fhir_ndjson
+
+        yield from read_fhir_ndjson(path, warn, run)
     elif fmt == "x12":
         from .x12 import read_x12
 
@@ -153,15 +199,29 @@ def read_file(
 
 
 def read_claims(
-    paths: Iterable[str | Path], warn: Warn = None, *, documents: str | Path | None = None
+    paths: Iterable[str | Path],
+    warn: Warn = None,
+    *,
+    documents: str | Path | None = None,
+    profile: str | None = None,
+    include_preauthorization: bool = False,
 ) -> Iterator[ClaimData]:
     """Every claim of every file (folders: their claim files, sorted), in file order, lazily.
 
     `warn(message)` receives warnings (ignored fields, unknown code systems); they never
-    quote claim content. `documents` is the documents CSV for a single claims CSV.
+    quote claim content. `documents` is the documents CSV for a single claims CSV. `profile`
+    is a built-in column mapping (`rif-carrier`) or a mapping file for tabular files;
+    `include_preauthorization` checks FHIR preauthorization requests as claims.
     Raises InputError (file and position, no content) for input that cannot be read.
     """
+    from .fhir_read import FhirRun
+
     files = claim_files(paths)
+    mapping = None
+    if profile is not None:
+        from .tabular import load_profile
+
+        mapping = load_profile(profile)
     doc_path = None
     if documents is not None:
         if _is_url(str(documents)):
@@ -172,12 +232,27 @@ def read_claims(
             raise InputError(
                 "a documents CSV goes with exactly one claims CSV", path=str(documents)
             )
+    run = FhirRun(include_preauthorization=include_preauthorization)
+    kinds = {path: _kind(path) for path in files}
+    run.prepare((p, k) for p, k in kinds.items() if k in ("fhir", "fhir-ndjson"))
     for path in files:
         try:
-            for claim in read_file(path, warn, documents=doc_path):
+            for claim in read_file(path, warn, documents=doc_path, fmt=kinds[path],
+                                   profile=mapping, run=run):  # fmt: skip
+                if claim.payer is None and claim.payer_name:  # until the one payer mapping
+                    claim.payer = payer_from_name(claim.payer_name)
                 yield assign_uid(claim, str(path))
         except RecursionError:
             raise InputError("input is nested too deeply to process", path=str(path)) from None
         except OSError as e:
             raise InputError(f"cannot read the file ({e.strerror or type(e).__name__})",
                              path=str(path)) from None  # fmt: skip
+    run.report(warn)
+
+
+def _kind(path: Path) -> str | None:
+    """The detected format, or None (read_file reports why, or reads it with --profile)."""
+    try:
+        return detect_format(path) if path.stat().st_size else None
+    except (InputError, OSError, RecursionError):
+        return None

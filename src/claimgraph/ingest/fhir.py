@@ -1,21 +1,24 @@
-"""FHIR R4 Claim resources (a Claim, or a Bundle of them) as ClaimData (docs/formats.md).
+"""FHIR R4 Claim and ExplanationOfBenefit resources as ClaimData (docs/formats.md).
 
 Plain JSON with careful checks: only the elements claimgraph needs are read, a wrong JSON type
-counts as absent, and codes of systems claimgraph does not know are reported (by system URI)
-rather than guessed. Bundles are read entry by entry (never loaded whole).
+counts as absent, codes of systems claimgraph does not know are reported (by system URI)
+rather than guessed, and references (insurer, coverage, patient, provider, diagnosisReference)
+are followed through `fhir_refs.Scope` or reported when they lead nowhere. What the systems
+mean (procedure, diagnosis, place-of-service systems; systems and codes that say the payer) is
+data: `fhir_terms` reads it from the graph. File handling (Bundles, NDJSON) is in fhir_read.py.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterator
+import hashlib
+import json
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
-from .json_claims import load_json
-from .jsonstream import iter_array, top_level_value
+from .fhir_refs import Scope, Summary, as_dict, as_list, codings, text
+from .fhir_terms import SNOMED_CONCEPT, FhirTerms, fhir_terms, system_key
 from .model import (
     BOOLEAN_FIELDS,
     DOCUMENT_FIELDS,
@@ -23,8 +26,8 @@ from .model import (
     ClaimData,
     DocumentData,
     LineData,
+    whole_units,
 )
-from .payers import payer_from_name
 
 Warn = Callable[[str], None] | None
 
@@ -32,18 +35,11 @@ CG_FHIR = "https://w3id.org/claimgraph/fhir/"
 DOCUMENT_TYPE_SYSTEM = CG_FHIR + "document-type"
 DOCUMENT_FIELD_EXTENSION = CG_FHIR + "document-field/"  # + field name, e.g. .../signed
 LINE_DESCRIPTION_EXTENSION = CG_FHIR + "line-description"
+NOT_CLAIM_USES = frozenset({"preauthorization", "predetermination"})
+UNIQUE_CLAIM_ID = "uc"  # CARIN C4BBIdentifierType: the payer's unique claim id
 
-# Code systems (as in ontology/codes/schemes.ttl cg:fhirSystem), compared without scheme and
-# trailing slash so http/https spellings both match.
-DIAGNOSIS_SYSTEMS = {
-    "hl7.org/fhir/sid/icd-10-cm": "icd10cm",
-    "hl7.org/fhir/sid/icd-9-cm": "icd9cm",
-}
-PROCEDURE_SYSTEMS = {
-    "www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets": "hcpcs",
-    "www.ama-assn.org/go/cpt": "cpt",
-}
-# A document's value[x] quantity by UCUM unit, and valueBoolean by document type.
+# A document's value[x] quantity by UCUM unit, and valueBoolean by document type (the
+# claimgraph supportingInfo convention, docs/formats.md).
 QUANTITY_UNITS = {
     "%": "spo2",
     "mm[Hg]": "pao2",
@@ -59,81 +55,99 @@ BOOLEAN_VALUE = {
     "time-record": "one_on_one",
 }
 STRING_VALUE = {"prior-authorization": "number"}
-_RESOURCE_TYPE = re.compile(r"^[A-Z][A-Za-z]{1,60}$")
+_DOCUMENT_TYPES = frozenset(DOCUMENT_TYPES)
 
 
-def _key(system: Any) -> str:
-    s = system if isinstance(system, str) else ""
-    return s.split("://", 1)[-1].rstrip("/")
+def sniff(head: str) -> str | None:
+    """'fhir' (one resource or a Bundle) or 'fhir-ndjson' (one resource a line) from the first
+    characters of a file; None when it is not FHIR JSON."""
+    text_ = head.lstrip("\ufeff \t\r\n")
+    if not text_.startswith("{") or '"resourceType"' not in text_:
+        return None
+    first, _, rest = text_.partition("\n")
+    try:
+        obj = json.loads(first)
+    except (ValueError, RecursionError):
+        return "fhir"  # not a whole object on the first line: pretty-printed (or odd) JSON
+    if not isinstance(obj, dict) or "resourceType" not in obj:
+        return None
+    # several lines that each hold a resource: bulk data; one line alone reads either way
+    return "fhir-ndjson" if rest.lstrip().startswith("{") else "fhir"
 
 
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
+def use_of(res: dict[str, Any]) -> str:
+    """Claim.use / ExplanationOfBenefit.use: claim (default), preauthorization, predetermination."""
+    return text(res.get("use")) or "claim"
 
 
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _str(value: Any) -> str | None:
-    return value.strip() if isinstance(value, str) and value.strip() else None
-
-
-def _by_sequence(items: list[Any]) -> list[dict[str, Any]]:
+def _by_sequence(items: Any) -> list[dict[str, Any]]:
     """Dicts ordered by their `sequence` (stable for equal or missing sequences)."""
-    found = [i for i in items if isinstance(i, dict)]
+    found = [i for i in as_list(items) if isinstance(i, dict)]
     return sorted(found, key=lambda i: i["sequence"] if isinstance(i.get("sequence"), int) else 0)
 
 
-class _Mapper:
-    def __init__(self, path: Path, warn: Warn):
+def _number(value: Any) -> Any:
+    return Decimal(str(value)) if isinstance(value, float) else value
+
+
+class Mapper:
+    """Maps Claim/ExplanationOfBenefit resources of one file; collects what it could not read
+    (unknown code systems, references that lead nowhere) for one warning each per file."""
+
+    def __init__(self, path: Path, warn: Warn, fmt: str = "fhir") -> None:
         self.path = path
         self.warn = warn
+        self.fmt = fmt
+        self.terms: FhirTerms = fhir_terms()
         self.systems: set[str] = set()  # unknown code systems met
         self.untyped = 0  # supportingInfo entries without a claimgraph document type
         self.unused: set[str] = set()
+        self.missing: list[str] = []  # "entry 3: Claim.insurer" (no values)
+        self.missing_count = 0
 
-    def codings(self, concept: Any) -> list[dict[str, Any]]:
-        return [c for c in _list(_dict(concept).get("coding")) if isinstance(c, dict)]
+    # ----------------------------------------------------------------------------- codes
 
     def coded(self, concept: Any, systems: dict[str, str]) -> tuple[str, str] | None:
         """(scheme, code) of the first coding in a known system; unknown systems are noted."""
-        for c in self.codings(concept):
-            code = _str(c.get("code"))
-            scheme = systems.get(_key(c.get("system")))
+        found = codings(concept)
+        for c in found:
+            code = text(c.get("code"))
+            scheme = systems.get(system_key(c.get("system")))
             if scheme and code:
                 return scheme, code
-        for c in self.codings(concept):
+        for c in found:
             system = c.get("system")
             self.systems.add(system if isinstance(system, str) else "(no system)")
         return None
 
-    def claim(self, res: dict[str, Any], index: int) -> ClaimData:
-        claim = ClaimData(index=index)
-        ident = next(
-            (_str(i.get("value")) for i in _list(res.get("identifier")) if isinstance(i, dict)),
-            None,
-        )
-        claim.id = ident or _str(res.get("id"))
-        insurer = _dict(res.get("insurer"))
-        name = _str(insurer.get("display")) or _str(_dict(insurer.get("identifier")).get("value"))
-        claim.payer = payer_from_name(name) if name else None
-        patient = _dict(res.get("patient"))
-        ref = _str(patient.get("reference"))
-        claim.patient = _str(_dict(patient.get("identifier")).get("value")) or (
-            ref.rsplit("/", 1)[-1] if ref else None
-        )
-        for dx in _by_sequence(_list(res.get("diagnosis"))):
-            coded = self.coded(dx.get("diagnosisCodeableConcept"), DIAGNOSIS_SYSTEMS)
+    def note_missing(self, where: str | None, element: str) -> None:
+        self.missing_count += 1
+        if len(self.missing) < 8:
+            self.missing.append(f"{where}: {element}" if where else element)
+
+    # ----------------------------------------------------------------------------- claims
+
+    def claim(
+        self, res: dict[str, Any], index: int, scope: Scope, where: str | None = None
+    ) -> ClaimData:
+        """One Claim or ExplanationOfBenefit; `where` is its position ('entry 3', 'line 7')."""
+        rtype = str(res.get("resourceType"))
+        claim = ClaimData(index=index, position=where, format=self.fmt, use=use_of(res))
+        claim.id = self.claim_id(res)
+        self.payer(claim, res, scope, where, rtype)
+        claim.patient = self.patient(res, scope, where, rtype)
+        claim.provider = self.provider(res.get("provider"), scope, where, rtype)
+        for dx in _by_sequence(res.get("diagnosis")):
+            coded = self.diagnosis(dx, scope, where, rtype)
             if coded:
                 claim.diagnoses.append(coded)
         info_line: dict[int, int] = {}  # supportingInfo sequence -> line position
-        for n, item in enumerate(_by_sequence(_list(res.get("item"))), start=1):
+        for n, item in enumerate(_by_sequence(res.get("item")), start=1):
             claim.lines.append(self.line(item))
-            for seq in _list(item.get("informationSequence")):
+            for seq in as_list(item.get("informationSequence")):
                 if isinstance(seq, int):
                     info_line.setdefault(seq, n)
-        for info in _by_sequence(_list(res.get("supportingInfo"))):
+        for info in _by_sequence(res.get("supportingInfo")):
             doc = self.document(info)
             if doc is not None:
                 seq = info.get("sequence")
@@ -141,70 +155,257 @@ class _Mapper:
                 claim.documents.append(doc)
         return claim
 
+    def claim_id(self, res: dict[str, Any]) -> str | None:
+        """The business claim number (CARIN 'uc' identifier first), else the resource id."""
+        idents = [i for i in as_list(res.get("identifier")) if isinstance(i, dict)]
+        unique = [i for i in idents if any(c.get("code") == UNIQUE_CLAIM_ID
+                                           for c in codings(i.get("type")))]  # fmt: skip
+        for ident in unique + idents:
+            value = text(ident.get("value"))
+            if value:
+                return value
+        return text(res.get("id"))
+
+    def payer(
+        self, claim: ClaimData, res: dict[str, Any], scope: Scope, where: str | None, rtype: str
+    ) -> None:
+        """Payer evidence: a payer a system or code says (set as `payer`), and a name.
+
+        The name goes to `payer_name` for the one payer mapping; a code's payer is kept unless
+        it is only a category (commercial) and a name may say which payer of it."""
+        terms = self.terms
+        implied: str | None = None
+        for c in codings(res.get("type")):
+            implied = implied or terms.payer_of_code(c.get("system"), c.get("code"))
+        for ident in as_list(res.get("identifier")):
+            implied = implied or terms.payer_of_system(as_dict(ident).get("system"))
+        names: list[str] = []
+        insurer = res.get("insurer")
+        if isinstance(insurer, dict):
+            found = scope.resolve(insurer)
+            if found.missing:
+                self.note_missing(where, f"{rtype}.insurer")
+            if found.summary is not None:
+                implied = implied or found.summary.payer
+                names += [n for n in [found.summary.name] if n]
+            names += [n for n in [found.display] if n]
+            ident = as_dict(insurer.get("identifier"))
+            implied = implied or terms.payer_of_system(ident.get("system"))
+            names += [n for n in [text(ident.get("value"))] if n]
+        coverage = self.focal_coverage(res)
+        if coverage is not None:
+            found = scope.resolve(coverage)
+            if found.missing:
+                self.note_missing(where, f"{rtype}.insurance.coverage")
+            if found.summary is not None:
+                implied = implied or found.summary.payer
+                names += self.coverage_names(found.summary, scope, where, rtype)
+            ident = as_dict(coverage.get("identifier"))
+            implied = implied or terms.payer_of_system(ident.get("system"))
+            if system_key(ident.get("system")) in terms.payer_name_systems:
+                names += [n for n in [text(ident.get("value"))] if n]
+            names += [n for n in [found.display] if n]
+        claim.payer_name = names[0] if names else None
+        if implied and not (implied in terms.categories and claim.payer_name):
+            claim.payer = implied
+
+    def focal_coverage(self, res: dict[str, Any]) -> dict[str, Any] | None:
+        """insurance[focal = true].coverage, else the first insurance's."""
+        insurance = _by_sequence(res.get("insurance"))
+        focal = [i for i in insurance if i.get("focal") is True] or insurance
+        cov = focal[0].get("coverage") if focal else None
+        return cov if isinstance(cov, dict) else None
+
+    def coverage_names(
+        self, cov: Summary, scope: Scope, where: str | None, rtype: str
+    ) -> list[str]:
+        names: list[str] = []
+        for payor in cov.payors:
+            found = scope.resolve(payor)
+            if found.missing:
+                self.note_missing(where, f"{rtype}.insurance.coverage: Coverage.payor")
+            if found.summary is not None and found.summary.name:
+                names.append(found.summary.name)
+        return [*names, *cov.payer_names]
+
+    def patient(
+        self, res: dict[str, Any], scope: Scope, where: str | None, rtype: str
+    ) -> str | None:
+        """The patient key: the Patient's identifier (system|value), else its resource id.
+
+        A contained Patient without an identifier is known only inside its claim, so its key
+        is scoped to that claim: two claims' `#patient`s are two patients. Names and display
+        texts are never keys."""
+        ref = res.get("patient")
+        if not isinstance(ref, dict):
+            return None
+        found = scope.resolve(ref)
+        if found.missing:
+            self.note_missing(where, f"{rtype}.patient")
+        s = found.summary
+        if s is not None and s.type == "Patient":
+            if s.key:
+                return s.key
+            local = text(ref.get("reference")) or ""
+            owner = text(res.get("id"))
+            if owner:
+                return f"{rtype}/{owner}{local}"
+            seed = f"{self.path}\0{where}\0{local}".encode()
+            return "contained:" + hashlib.blake2b(seed, digest_size=8).hexdigest()
+        if found.identifier:
+            return found.identifier
+        if found.resource_id and found.resource_id.startswith("Patient/"):
+            return found.resource_id.split("/", 1)[1]  # the id of a Patient not in the input
+        target = text(ref.get("reference"))
+        if target and target.startswith("urn:uuid:"):
+            return target
+        return None
+
+    def provider(self, ref: Any, scope: Scope, where: str | None, rtype: str) -> str | None:
+        """The billing provider: its NPI (or first identifier), else its resource id."""
+        if not isinstance(ref, dict):
+            return None
+        found = scope.resolve(ref)
+        if found.missing:
+            self.note_missing(where, f"{rtype}.provider")
+        if found.summary is not None and found.summary.npi:
+            return found.summary.npi
+        if found.identifier:
+            return found.identifier.rsplit("|", 1)[-1]
+        return found.resource_id or text(ref.get("reference"))
+
+    def diagnosis(
+        self, dx: dict[str, Any], scope: Scope, where: str | None, rtype: str
+    ) -> tuple[str, str] | None:
+        if "diagnosisCodeableConcept" in dx:
+            return self.coded(dx.get("diagnosisCodeableConcept"), self.terms.diagnosis)
+        ref = dx.get("diagnosisReference")
+        if not isinstance(ref, dict):
+            return None
+        found = scope.resolve(ref)
+        if found.missing:
+            self.note_missing(where, f"{rtype}.diagnosis.diagnosisReference")
+        s = found.summary
+        if s is None or s.type != "Condition":
+            return None
+        self.systems.update(s.systems)
+        return s.diagnosis
+
+    # ----------------------------------------------------------------------------- lines
+
     def line(self, item: dict[str, Any]) -> LineData:
-        coded = self.coded(item.get("productOrService"), PROCEDURE_SYSTEMS)
-        mods = [self.coded(m, PROCEDURE_SYSTEMS) for m in _list(item.get("modifier"))]
-        qty = _dict(item.get("quantity")).get("value")
-        site = _dict(item.get("bodySite"))
-        site_coding = self.codings(site)[0] if self.codings(site) else {}
+        terms = self.terms
+        coded = self.coded(item.get("productOrService"), terms.procedure)
+        mods = [self.coded(m, terms.procedure) for m in as_list(item.get("modifier"))]
+        qty = as_dict(item.get("quantity")).get("value")
+        period = as_dict(item.get("servicedPeriod"))
         description = None
-        for ext in _list(item.get("extension")):
+        for ext in as_list(item.get("extension")):
             if isinstance(ext, dict) and ext.get("url") == LINE_DESCRIPTION_EXTENSION:
-                description = _str(ext.get("valueString"))
+                description = text(ext.get("valueString"))
+        site = item.get("bodySite")
+        site_text, site_code = self.body_site(site) if site else (None, None)
+        location = item.get("locationCodeableConcept")
+        adjudication = item.get("adjudication")
         return LineData(
             code=coded[1] if coded else None,
             modifiers=[m[1] for m in mods if m],
-            units=qty if isinstance(qty, int | float | str) and not isinstance(qty, bool) else None,
-            service_date=_str(item.get("servicedDate"))
-            or _str(_dict(item.get("servicedPeriod")).get("start")),
-            body_site=_str(site.get("text"))
-            or _str(site_coding.get("display"))
-            or _str(site_coding.get("code")),
+            units=whole_units(qty) if isinstance(qty, int | float | str) else None,
+            service_date=text(item.get("servicedDate"))
+            or text(period.get("start"))
+            or text(period.get("end")),
+            body_site=site_text,
+            body_site_code=site_code,
             description=description,
+            place_of_service=self.place_of_service(location) if location else None,
+            adjudication=self.adjudication(adjudication) if adjudication else [],
         )
+
+    def place_of_service(self, location: Any) -> str | None:
+        """The code of the first coding in a CMS place-of-service system."""
+        for c in codings(location):
+            code = text(c.get("code"))
+            if code and system_key(c.get("system")) in self.terms.place_of_service:
+                return code
+        return None
+
+    def body_site(self, site: Any) -> tuple[str | None, str | None]:
+        """(text, SNOMED CT concept IRI): the site's text, else a coding's display or code."""
+        site = as_dict(site)
+        found = codings(site)
+        first = found[0] if found else {}
+        snomed = next((text(c.get("code")) for c in found
+                       if system_key(c.get("system")) in self.terms.body_site
+                       and text(c.get("code"))), None)  # fmt: skip
+        label = text(site.get("text")) or text(first.get("display")) or text(first.get("code"))
+        return label, SNOMED_CONCEPT + snomed if snomed and snomed.isdigit() else None
+
+    def adjudication(self, items: Any) -> list[tuple[str, Any]]:
+        out: list[tuple[str, Any]] = []
+        for adj in as_list(items):
+            adj = as_dict(adj)
+            category = next((text(c.get("code")) for c in codings(adj.get("category"))), None)
+            amount = as_dict(adj.get("amount")).get("value")
+            reason = next((text(c.get("code")) for c in codings(adj.get("reason"))), None)
+            value = amount if isinstance(amount, int | float) else reason
+            if category and value is not None:
+                out.append((category, value))
+        return out
+
+    # ----------------------------------------------------------------------------- documents
 
     def document(self, info: dict[str, Any]) -> DocumentData | None:
         dtype = None
-        for c in self.codings(info.get("category")):
-            if c.get("system") == DOCUMENT_TYPE_SYSTEM and c.get("code") in DOCUMENT_TYPES:
+        for c in codings(info.get("category")):
+            if c.get("system") == DOCUMENT_TYPE_SYSTEM and c.get("code") in _DOCUMENT_TYPES:
                 dtype = c["code"]
         if dtype is None:
             self.untyped += 1
             return None
         fields: dict[str, Any] = {}
-        date = _str(info.get("timingDate")) or _str(_dict(info.get("timingPeriod")).get("start"))
+        date = text(info.get("timingDate")) or text(as_dict(info.get("timingPeriod")).get("start"))
         if date:
             fields["date"] = date
         if "valueBoolean" in info and dtype in BOOLEAN_VALUE:
             fields[BOOLEAN_VALUE[dtype]] = info["valueBoolean"]
         if "valueString" in info and dtype in STRING_VALUE:
             fields[STRING_VALUE[dtype]] = info["valueString"]
-        qty = _dict(info.get("valueQuantity"))
+        qty = as_dict(info.get("valueQuantity"))
         if qty:
             name = QUANTITY_UNITS.get(qty.get("code") or qty.get("unit") or "")
             if name is not None and "value" in qty:
                 fields[name] = qty["value"]
             else:
                 self.unused.add("supportingInfo.valueQuantity (unit not known)")
-        for ext in _list(info.get("extension")):
-            url = _dict(ext).get("url")
+        for ext in as_list(info.get("extension")):
+            url = as_dict(ext).get("url")
             if isinstance(url, str) and url.startswith(DOCUMENT_FIELD_EXTENSION):
                 name = url[len(DOCUMENT_FIELD_EXTENSION) :]
                 value = [v for k, v in ext.items() if k.startswith("value")]
                 if name in DOCUMENT_FIELDS and value:
                     fields[name] = _number(value[0]) if name not in BOOLEAN_FIELDS else value[0]
-        for k in ("modifierExtension",):
-            if k in info:
-                self.unused.add(f"supportingInfo.{k}")
+        if "modifierExtension" in info:
+            self.unused.add("supportingInfo.modifierExtension")
         return DocumentData(type=dtype, fields=fields)
 
+    # ----------------------------------------------------------------------------- warnings
+
     def report(self) -> None:
+        """One warning per kind of thing not read (by system URI or element, never a value)."""
         if not self.warn:
             return
         if self.systems:
             self.warn(
                 f"{self.path}: codes of unknown systems were ignored: "
                 + ", ".join(sorted(self.systems)[:10])
+            )
+        if self.missing_count:
+            more = self.missing_count - len(self.missing)
+            self.warn(
+                f"{self.path}: {self.missing_count} references lead to resources that are not "
+                f"in the input and were not followed: {'; '.join(self.missing)}"
+                + (f"; and {more} more" if more > 0 else "")
+                + " (give them in the Bundle, contained, or as NDJSON files in the same run)"
             )
         if self.untyped:
             self.warn(
@@ -215,44 +416,4 @@ class _Mapper:
             self.warn(f"{self.path}: ignored: {', '.join(sorted(self.unused))}")
 
 
-def _number(value: Any) -> Any:
-    return Decimal(str(value)) if isinstance(value, float) else value
-
-
-def read_fhir(path: Path, warn: Warn = None) -> Iterator[ClaimData]:
-    """Claims of a FHIR R4 JSON file: one Claim resource, or the Claims of a Bundle."""
-    found = top_level_value(path, {"resourceType"})
-    rtype = found[1] if found else None
-    mapper = _Mapper(path, warn)
-    if rtype == "Bundle":
-        index = 0
-        others = 0
-        shape = 'a FHIR Bundle with an "entry" list'
-        for n, entry in enumerate(iter_array(path, "entry", shape), start=1):
-            res = _dict(_dict(entry).get("resource"))
-            if res.get("resourceType") != "Claim":
-                others += 1
-                continue
-            index += 1
-            try:
-                yield mapper.claim(res, index)
-            except (TypeError, AttributeError, KeyError):
-                raise InputError(
-                    "malformed FHIR Claim", path=str(path), position=f"entry {n}"
-                ) from None
-        if others and warn:
-            warn(f"{path}: {others} Bundle entries are not Claim resources and were ignored")
-    else:
-        loaded = load_json(path) if rtype == "Claim" else None
-        if not isinstance(loaded, dict):
-            shown = rtype if isinstance(rtype, str) and _RESOURCE_TYPE.match(rtype) else "?"
-            raise InputError(
-                f"expected a FHIR Claim or a Bundle of Claims (resourceType: {shown})",
-                path=str(path),
-                position="1:1",
-            )
-        try:
-            yield mapper.claim(loaded, 1)
-        except (TypeError, AttributeError, KeyError):
-            raise InputError("malformed FHIR Claim", path=str(path)) from None
-    mapper.report()
+__all__ = ["Mapper", "NOT_CLAIM_USES", "sniff", "use_of"]

@@ -9,11 +9,20 @@ from typing import Any
 
 from ..errors import InputError
 from .jsonstream import iter_array, open_text
-from .model import DOCUMENT_FIELDS, ClaimData, DocumentData, LineData
+from .model import (
+    DOCUMENT_FIELDS,
+    ClaimData,
+    DocumentData,
+    LineData,
+    diagnosis_system,
+    resolve_diagnoses,
+    split_diagnosis,
+)
 
 CLAIM_KEYS = {"id", "payer", "patient", "diagnoses", "lines", "documents"}
 LINE_KEYS = {"code", "modifiers", "units", "service_date", "body_site", "description"}
 DOCUMENT_KEYS = {"type", "line", *DOCUMENT_FIELDS}
+DIAGNOSIS_KEYS = {"code", "system"}
 
 
 def load_json(path: Path) -> Any:
@@ -33,18 +42,26 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+class PatientNotAnId(ValueError):
+    """A claim's patient is an object or a list (a record with names), not an id."""
+
+
 def claim_from_json(obj: Any, index: int, unknown: set[str]) -> ClaimData:
-    """One claim object as ClaimData; fields outside the contract are collected in `unknown`."""
-    claim = ClaimData(index=index)
+    """One claim object as ClaimData; fields outside the contract are collected in `unknown`.
+
+    Raises PatientNotAnId when `patient` is an object or list instead of an id: its content
+    (often a name or a birth date) must never become the patient key.
+    """
+    claim = ClaimData(index=index, format="json")
     if not isinstance(obj, dict):
         return claim  # an empty claim: the structure rules report it
     unknown.update(f"claim.{k}" for k in obj.keys() - CLAIM_KEYS)
     claim.id = obj.get("id")
     claim.payer = obj.get("payer")
+    if isinstance(obj.get("patient"), dict | list):
+        raise PatientNotAnId
     claim.patient = obj.get("patient")
-    claim.diagnoses = [
-        ("icd10cm", d) for d in _list(obj.get("diagnoses")) if isinstance(d, str) and d.strip()
-    ]
+    claim.diagnoses = _diagnoses(_list(obj.get("diagnoses")), unknown)
     for ln in _list(obj.get("lines")):
         if not isinstance(ln, dict):
             claim.lines.append(LineData())
@@ -72,10 +89,35 @@ def claim_from_json(obj: Any, index: int, unknown: set[str]) -> ClaimData:
                 fields={k: doc[k] for k in DOCUMENT_FIELDS if k in doc},
             )
         )
+    resolve_diagnoses(claim)  # a diagnosis without a system: by its shape, else the dates
     return claim
 
 
+def _diagnoses(items: list[Any], unknown: set[str]) -> list[tuple[str, str]]:
+    """Diagnoses given as "M54.5", "icd9:250.00" or {"code": "250.00", "system": "icd9cm"},
+    as (system, code); system '' when not stated."""
+    out = []
+    for d in items:
+        if isinstance(d, str):
+            system, code = split_diagnosis(d)
+        elif isinstance(d, dict):
+            unknown.update(f"diagnosis.{k}" for k in d.keys() - DIAGNOSIS_KEYS)
+            raw, value = d.get("system"), d.get("code")
+            if not isinstance(value, str):
+                continue
+            system = diagnosis_system(raw) or ""
+            if raw is not None and not system:
+                unknown.add("diagnosis.system (not icd9cm or icd10cm)")
+            code = value.strip()
+        else:
+            continue
+        if code:
+            out.append((system, code))
+    return out
+
+
 CLAIMS_SHAPE = 'a JSON object with a "claims" list'
+PATIENT_NOT_AN_ID = "the claim's patient is an object, not an id: give the patient's id (a string)"
 
 
 def _warn_unknown(path: Path, unknown: set[str], warn: Callable[[str], None] | None) -> None:
@@ -90,7 +132,10 @@ def read_json(path: Path, warn: Callable[[str], None] | None = None) -> Iterator
     """
     unknown: set[str] = set()
     for i, obj in enumerate(iter_array(path, "claims", CLAIMS_SHAPE), start=1):
-        yield claim_from_json(obj, i, unknown)
+        try:
+            yield claim_from_json(obj, i, unknown)
+        except PatientNotAnId:
+            raise InputError(PATIENT_NOT_AN_ID, path=str(path), position=f"claim {i}") from None
     _warn_unknown(path, unknown, warn)
 
 
@@ -127,7 +172,12 @@ def read_jsonl(path: Path, warn: Callable[[str], None] | None = None) -> Iterato
                     "expected one claim object a line", path=str(path), position=f"{lineno}:1"
                 )
             index += 1
-            yield claim_from_json(obj, index, unknown)
+            try:
+                claim = claim_from_json(obj, index, unknown)
+            except PatientNotAnId:
+                raise InputError(PATIENT_NOT_AN_ID, path=str(path), position=str(lineno)) from None
+            claim.format = "jsonl"
+            yield claim
     if index == 0:
         raise InputError("empty file: expected one claim object a line", path=str(path))
     _warn_unknown(path, unknown, warn)

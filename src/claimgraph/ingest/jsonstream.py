@@ -134,11 +134,12 @@ def top_level_value(path: Path, keys: set[str], decode: bool = True) -> tuple[st
     return None
 
 
-def iter_array(path: Path, key: str, shape: str) -> Iterator[Any]:
+def iter_array(path: Path, key: str, shape: str, *, required: bool = True) -> Iterator[Any]:
     """Each element of the array under top-level `key`.
 
-    `shape` is the message when the file is not an object with that array. The rest of the
-    file is checked too, so a truncated file is an error, not a silent partial read.
+    `shape` is the message when the file is not an object with that array (with `required`
+    False, an object without `key` is an empty array). The rest of the file is checked too, so
+    a truncated file is an error, not a silent partial read.
     """
     with open_text(path) as f:
         s = JsonStream(f, path)
@@ -176,5 +177,5 @@ def iter_array(path: Path, key: str, shape: str) -> Iterator[Any]:
                     break
         if s.peek() != "":
             raise s.error("not valid JSON (extra data after the top-level object)")
-        if not found:
+        if not found and required:
             raise InputError("expected " + shape, path=str(path), position="1:1")

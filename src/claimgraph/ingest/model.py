@@ -63,6 +63,49 @@ DOCUMENT_TYPES = (
 PAYERS = ("medicare", "medicaid", "commercial", "aetna", "bcbs")
 
 
+# Diagnosis code systems a claim file may name ("system" field or "icd9:" prefix); a diagnosis
+# without one is ICD-9-CM when it starts with a digit, ICD-10-CM when it starts with a letter
+# other than E or V (ICD-9-CM has only E and V codes with letters), else by the claim's dates:
+# ICD-9-CM when its earliest service date is before 2015-10-01 (docs/formats.md).
+DIAGNOSIS_SYSTEMS = {
+    "icd10cm": "icd10cm", "icd10": "icd10cm", "icd-10-cm": "icd10cm",
+    "icd9cm": "icd9cm", "icd9": "icd9cm", "icd-9-cm": "icd9cm",
+}  # fmt: skip
+ICD10_START = "2015-10-01"
+_DX_PREFIX = re.compile(r"^\s*(icd-?10(?:-?cm)?|icd-?9(?:-?cm)?)\s*:\s*", re.I)
+
+
+def diagnosis_system(name: Any) -> str | None:
+    """'icd9cm', 'ICD-9-CM', 'icd9' -> 'icd9cm' (likewise ICD-10-CM); None for anything else."""
+    return DIAGNOSIS_SYSTEMS.get(name.strip().lower()) if isinstance(name, str) else None
+
+
+def split_diagnosis(text: str) -> tuple[str, str]:
+    """'icd9:250.00' -> ('icd9cm', '250.00'); 'M54.5' -> ('', 'M54.5') (system not stated)."""
+    m = _DX_PREFIX.match(text)
+    if m:
+        return diagnosis_system(m[1]) or "", text[m.end() :].strip()
+    return "", text.strip()
+
+
+def resolve_diagnoses(claim: ClaimData) -> None:
+    """Give each diagnosis without a stated system ('') its system (see DIAGNOSIS_SYSTEMS)."""
+    if all(system for system, _code in claim.diagnoses):
+        return
+    dates = [
+        iso for ln in claim.lines if isinstance(ln.service_date, str)
+        if (iso := _iso_date(ln.service_date))
+    ]  # fmt: skip
+    by_date = "icd9cm" if dates and min(dates) < ICD10_START else "icd10cm"
+    out = []
+    for system, code in claim.diagnoses:
+        if not system:
+            first = code.strip()[:1].upper()
+            system = "icd9cm" if first.isdigit() else by_date if first in "EV" else "icd10cm"
+        out.append((system, code))
+    claim.diagnoses = out
+
+
 @dataclass
 class LineData:
     code: Any = None
@@ -73,6 +116,11 @@ class LineData:
     description: Any = None
     unit_basis: str | None = None  # X12 SV103: "UN" units (default), "MJ" minutes
     minutes: Any = None  # anesthesia/timed minutes when the input gives minutes, not units
+    place_of_service: str | None = None  # CMS place-of-service code (FHIR location, RIF)
+    body_site_code: str | None = None  # SNOMED CT concept IRI of a coded body site
+    # FHIR ExplanationOfBenefit item.adjudication as (category code, amount or reason code):
+    # kept for reports, never part of the claim RDF (the rules check what was billed)
+    adjudication: list[tuple[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -146,10 +194,11 @@ _T = {name: str(CG[name]) for name in (
     "billingProvider",
     "hasDiagnosis", "primaryDiagnosis", "hasLine", "lineNumber", "procedureCode", "modifier",
     "units", "unitBasis", "serviceDate", "bodySite", "description", "hasDocument",
-    "documentType", "forLine",
+    "documentType", "forLine", "placeOfService", "bodySiteCode",
 )}  # fmt: skip
 _FIELD = {name: str(iri) for name, iri in DOCUMENT_FIELDS.items()}
 _ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_WHOLE = re.compile(r"^\s*[+-]?[0-9]{1,15}(\.0*)?\s*$")
 _iris: dict[tuple[Any, ...], str] = {}
 
 
@@ -173,6 +222,21 @@ def value_term(value: Any) -> tuple[str, str | None]:
     if isinstance(value, float | Decimal):
         return str(value), _XSD + "decimal"
     return str(value), None
+
+
+def whole_units(value: Any) -> Any:
+    """Units as an integer when they are a whole number however written (1, 1.0, "2", "1.00");
+    anything else as given, so STRUCT-02 reports it (DOMAIN.md 7)."""
+    if isinstance(value, bool | int):
+        return value
+    if isinstance(value, float | Decimal):
+        with suppress(ValueError, ArithmeticError):
+            if value == int(value):
+                return int(value)
+        return value
+    if isinstance(value, str) and _WHOLE.match(value):
+        return int(Decimal(value.strip()))
+    return value
 
 
 def date_term(value: Any) -> tuple[str, str | None]:
@@ -218,7 +282,7 @@ def plain_triples(claim: ClaimData) -> Iterator[PlainTriple]:
             if isinstance(m, str) and m.strip():
                 yield ln, T["modifier"], _iri(modifier_iri, m)
         if line.units is not None:
-            yield ln, T["units"], value_term(line.units)
+            yield ln, T["units"], value_term(whole_units(line.units))
         if isinstance(line.unit_basis, str) and line.unit_basis.strip():
             yield ln, T["unitBasis"], (line.unit_basis.strip().upper(), None)
         if line.service_date is not None:
@@ -227,6 +291,10 @@ def plain_triples(claim: ClaimData) -> Iterator[PlainTriple]:
             yield ln, T["bodySite"], (str(line.body_site), None)
         if line.description:
             yield ln, T["description"], (str(line.description), None)
+        if line.place_of_service:
+            yield ln, T["placeOfService"], (str(line.place_of_service), None)
+        if line.body_site_code:
+            yield ln, T["bodySiteCode"], str(line.body_site_code)
     for n, doc in enumerate(claim.documents, start=1):
         d = f"{c}/document/{n}"  # namespaces.document_iri
         yield c, T["hasDocument"], d

@@ -41,7 +41,7 @@ _NO_ID = re.compile(r"^" + re.escape(str(CLAIM)) + r"%23([0-9]+)$")
 CLAIM_PROPS = {RDF.type, CG.claimId, CG.payer, CG.patientId, CG.hasDiagnosis,
                CG.primaryDiagnosis, CG.hasLine, CG.hasDocument}  # fmt: skip
 LINE_PROPS = {RDF.type, CG.lineNumber, CG.procedureCode, CG.modifier, CG.units, CG.serviceDate,
-              CG.bodySite, CG.description}  # fmt: skip
+              CG.bodySite, CG.description, CG.placeOfService, CG.bodySiteCode}  # fmt: skip
 DOCUMENT_PROPS = {RDF.type, CG.documentType, CG.forLine, *DOCUMENT_FIELDS.values()}
 
 Warn = Callable[[str], None] | None
@@ -267,6 +267,8 @@ class _Reader:
             date = self.one(ln, CG.serviceDate)
             site = self.one(ln, CG.bodySite)
             text = self.one(ln, CG.description)
+            pos = self.one(ln, CG.placeOfService)
+            site_code = self.one(ln, CG.bodySiteCode)
             claim.lines.append(
                 LineData(
                     code=_code(code)[1] if code is not None else None,
@@ -275,6 +277,8 @@ class _Reader:
                     service_date=plain(date) if date is not None else None,
                     body_site=plain(site) if site is not None else None,
                     description=plain(text) if text is not None else None,
+                    place_of_service=str(pos) if pos is not None else None,
+                    body_site_code=str(site_code) if isinstance(site_code, URIRef) else None,
                 )
             )
         for d in sorted(g.objects(c, CG.hasDocument), key=_order):
