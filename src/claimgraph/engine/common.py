@@ -20,7 +20,7 @@ from functools import cache
 from typing import TypeVar
 from urllib.parse import unquote
 
-from rdflib import RDF, Graph, URIRef
+from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from ..findings import Finding
