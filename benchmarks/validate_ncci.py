@@ -1,7 +1,7 @@
 """Validation with the NCCI tables loaded: import a made-up 2-million-row practitioner PTP table
 (4 parts, the CMS layout) and a practitioner MUE table into a temporary store, then validate
 100k claims with the fast engine (`--jobs 2`); print the import seconds, the store MB, claims/s
-and the peak RSS of all processes.
+and the peak RSS of all processes; then the same claims with no table loaded, for comparison.
 
 The claims are tests/synthetic.py's (copies of every rule's scenarios, patients' claims spread
 over the file); in about half of them the line codes are redrawn, with the tables' skew, from
@@ -96,6 +96,14 @@ def _child(path: str, jobs: int) -> None:
                       "peak_kb": own + max(1, jobs) * child}))  # fmt: skip
 
 
+def _validate(claims: Path, jobs: int, env: dict[str, str]) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", str(claims), "--jobs", str(jobs)],
+        check=True, capture_output=True, text=True, env=env,
+    )  # fmt: skip
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -134,16 +142,17 @@ def main() -> None:
         write_claims(claims, args.claims, codes)
         subprocess.run([sys.executable, "-c", "from claimgraph.engine.fast import load_engine; "
                         "load_engine()"], check=True, env=env)  # fmt: skip  # the engine cache
-        out = subprocess.run(
-            [sys.executable, __file__, "--child", str(claims), "--jobs", str(args.jobs)],
-            check=True, capture_output=True, text=True, env=env,
-        )  # fmt: skip
-        f = json.loads(out.stdout.strip().splitlines()[-1])
+        f = _validate(claims, args.jobs, env)
+        # the same claims with no table loaded, in the same conditions (the machine is shared)
+        base = _validate(claims, args.jobs, {**env, "CLAIMGRAPH_STORE": str(folder / "none")})
     rate = f["claims"] / f["wall"] if f["wall"] else 0.0
     print(f"validate: {f['claims']:,} claims, --jobs {args.jobs}: {f['wall']:.1f} s, "
           f"{rate:,.0f} claims/s, {f['findings']:,} findings ({f['ncci']:,} NCCI)")  # fmt: skip
     print(f"peak RSS (main + {args.jobs} x largest worker): {f['peak_kb'] / 1024:.0f} MB "
           f"(main {f['self_kb'] / 1024:.0f} MB, largest worker {f['children_kb'] / 1024:.0f} MB)")
+    base_rate = base["claims"] / base["wall"] if base["wall"] else 0.0
+    print(f"the same claims without tables: {base['wall']:.1f} s, {base_rate:,.0f} claims/s, "
+          f"peak RSS {base['peak_kb'] / 1024:.0f} MB")  # fmt: skip
     print("targets: import < {import_s} s, store <= {store_mb} MB, >= {claims_per_s} claims/s, "
           "peak RSS < {rss_mb} MB".format(**TARGETS))
 

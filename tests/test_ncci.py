@@ -251,6 +251,16 @@ def test_without_tables_each_rule_gives_one_info_per_run(engine: str, empty: Pat
     assert all("load the NCCI tables to check this" in m for m in hints.values())
 
 
+def test_the_run_level_info_says_what_to_import(empty: Path) -> None:
+    from claimgraph.validate import validate_files
+
+    found = validate_files([CLAIMS / "NCCI-01-pass.json"], rules=list(NEW_RULES)).findings
+    fixes = {f.rule: f.fix for f in found}
+    assert fixes["NCCI-01"].endswith("claimgraph import ncci-ptp FILE.")
+    assert fixes["NCCI-04"].endswith("claimgraph import aoc FILE.")
+    assert {(f.claim, f.line, f.payer, f.service_date) for f in found} == {(None, None, None, None)}
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 def test_a_table_of_another_quarter_gives_the_info(engine: str, loaded: Path) -> None:
     found = run(engine, [claim(1, "PT-1", [line("91010", date="2025-06-02"),
