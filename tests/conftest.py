@@ -52,3 +52,26 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"reference data folder {SHARED_DATA} is absent (it is not shipped)")
     return SHARED_DATA
+
+
+NCCI_TABLES = Path(__file__).resolve().parent / "data" / "cms" / "ncci"
+
+
+@pytest.fixture(scope="session")
+def ncci_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store holding only the made-up NCCI tables of tests/data/cms/ncci (2026Q1: PTP, MUE,
+    AOC), none of whose rows is about a curated code. Tests of other rules use it so that the
+    NCCI rules, which give one Info per run without tables, stay out of their findings for
+    service dates in 2026Q1."""
+    from claimgraph.cli import app
+
+    root = tmp_path_factory.mktemp("ncci-store") / "store"
+    for args in (
+        ["ncci-ptp", str(NCCI_TABLES / "ccipra-v320r0-f1.txt"), "--release", "2026Q1"],
+        ["mue", str(NCCI_TABLES / "MCR_MUE_PractitionerServices_Eff_01-01-2026.csv"),
+         str(NCCI_TABLES / "MCR_MUE_DMESupplierServices_Eff_01-01-2026.csv")],
+        ["aoc", str(NCCI_TABLES / "AOC_V2026Q1_01-MCR.txt")],
+    ):  # fmt: skip
+        result = CliRunner().invoke(app, ["import", *args, "--store", str(root)])
+        assert result.exit_code == 0, result.output
+    return root

@@ -167,19 +167,22 @@ def test_compiled_scope_selects_what_the_target_type_selects() -> None:
 
 
 @pytest.fixture(scope="module")
-def by_fixture() -> dict[str, tuple[list[Finding], list[Finding]]]:
+def by_fixture(ncci_store: Path) -> dict[str, tuple[list[Finding], list[Finding]]]:
     """(fast, reference) findings of every fixture. All fixtures are validated together (the
-    132 claims of every scenario once: several batches, two reference worker processes), each
+    claims of every scenario once: several batches, two reference worker processes), each
     fixture's patients renamed after it (claims relate to each other only through their
-    patient, and claims never merge: a claim is its file and position)."""
+    patient, and claims never merge: a claim is its file and position), with the made-up NCCI
+    tables loaded (`ncci_store`: the union of the "tables" the NCCI fixtures name, none of
+    whose rows is about a code of another rule's fixture)."""
+    kn = Knowledge.bundled().with_codesets(ncci_store)
     claims = []
     for path in FIXTURES:
         for c in read_claims([path]):
             if isinstance(c.patient, str) and c.patient:
                 c.patient = f"{path.stem}/{c.patient}"
             claims.append(c)
-    found_fast = fast.validate_claims(claims, jobs=1)
-    found_reference = reference.validate_claims(claims, jobs=2)
+    found_fast = fast.validate_claims(claims, knowledge=kn, jobs=1)
+    found_reference = reference.validate_claims(claims, knowledge=kn, jobs=2)
     return {
         p.name: ([f for f in found_fast if f.file == str(p)],
                  [f for f in found_reference if f.file == str(p)])

@@ -549,6 +549,24 @@ CASES: list[tuple[str, str, dict[str, str], list[tuple[str, ...]]]] = [
         [("src:art", "", "T-1", "Violation", "one")],
     ),
     (
+        "rules-by-carc",
+        "rules-by-carc",
+        {},
+        [
+            (
+                "16",
+                "information missing",
+                "N29",
+                "documentation missing",
+                "CO",
+                "T-1",
+                "Violation",
+                "one",
+            ),
+            ("4", "", "", "", "CO", "T-2", "Warning", ""),
+        ],
+    ),
+    (
         "prior-authorization",
         "prior-authorization",
         {},

@@ -31,10 +31,9 @@ CLAIM = {
 
 
 @pytest.fixture(autouse=True)
-def _no_user_code_store(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("CLAIMGRAPH_STORE", str(tmp_path_factory.getbasetemp() / "no-store"))
+def _no_user_code_store(ncci_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # no code sets; only the made-up NCCI tables, so the NCCI rules give no Info for 2026Q1
+    monkeypatch.setenv("CLAIMGRAPH_STORE", str(ncci_store))
 
 
 def claims_file(path: Path, *claims: dict) -> Path:  # type: ignore[type-arg]
@@ -169,6 +168,8 @@ def test_source_versions_dates_and_denial_codes_are_read_when_present(tmp_path: 
     cg:rarc, cg:groupCode to rules: the context reads them as soon as they are there."""
     g, knowledge = edited(tmp_path)
     rule, source = rule_iri("OXY-02"), SOURCE["lcd-l33797"]
+    for prop in (CG.carc, CG.rarc, CG.groupCode):  # the shipped codes (denial-codes.ttl)
+        g.remove((rule, prop, None))
     g.add((source, DCT.hasVersion, Literal("R12")))
     g.add((source, CG.effectiveFrom, Literal("2024-01-01")))
     g.add((rule, CG.carc, Literal("4")))
@@ -178,8 +179,8 @@ def test_source_versions_dates_and_denial_codes_are_read_when_present(tmp_path: 
     lcd = next(s for s in f.sources if s.id == "lcd-l33797")
     assert (lcd.version, lcd.effective) == ("R12", "2024-01-01")
     assert (f.carc, f.rarc, f.group_code) == ("4", "N657", "CO")
-    plain = one("OXY-02")
-    assert (plain.carc, plain.rarc, plain.group_code) == (None, None, None)
+    plain = one("OXY-02")  # the shipped graph's codes
+    assert (plain.carc, plain.rarc, plain.group_code) == ("4", "N822", "CO")
 
 
 def test_unknown_rule_still_gets_a_key() -> None:

@@ -36,10 +36,9 @@ CLAIMS = {
 
 
 @pytest.fixture(autouse=True)
-def _no_user_code_store(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("CLAIMGRAPH_STORE", str(tmp_path_factory.getbasetemp() / "no-store"))
+def _no_user_code_store(ncci_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # no code sets; only the made-up NCCI tables, so the NCCI rules give no Info for 2026Q1
+    monkeypatch.setenv("CLAIMGRAPH_STORE", str(ncci_store))
 
 
 def write(path: Path, data: object) -> Path:

@@ -22,7 +22,7 @@ from .common import (
 if TYPE_CHECKING:
     from ..knowledge import Knowledge
 
-REPORT_FORMATS = ("table", "json", "jsonl", "csv", "tsv", "turtle", "html", "xlsx")
+REPORT_FORMATS = ("table", "json", "jsonl", "csv", "tsv", "turtle", "html", "xlsx", "fhir")
 
 
 class FailOn(StrEnum):

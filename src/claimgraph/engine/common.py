@@ -166,6 +166,7 @@ class ShapeEntry:
     rule: Rule
     severity: str
     message: str
+    per_run: bool = False  # cg:reportedPerRun: one finding for the whole run (`run_finding`)
 
 
 def _text(g: Graph, s: Node, p: URIRef) -> str:
@@ -238,6 +239,7 @@ class Rulebook:
             rule=rule,
             severity=_severity(sev) or rule.severity,
             message=_text(g, shape, SH.message) or rule.message,
+            per_run=(shape, CG.reportedPerRun, Literal(True)) in g,
         )
 
     def entry(self, shape: URIRef) -> ShapeEntry:
@@ -299,6 +301,14 @@ class ClaimContext:
             message=message, source=source, file=self.file, position=self.position,
             payer=self.payer, service_date=date, facts=facts, uid=self.uid,
         )  # fmt: skip
+
+
+def run_finding(rule: str, severity: str, message: str, source: str) -> Finding:
+    """The finding of a shape marked cg:reportedPerRun (a condition of the run, such as a CMS
+    table that is not loaded): no claim, no line, no facts, so `finalize` keeps one per run
+    whatever number of lines and batches gave it."""
+    return Finding(claim=None, line=None, rule=rule, severity=severity, message=message,
+                   source=source)  # fmt: skip
 
 
 _ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -453,5 +463,6 @@ __all__ = [
     "pack",
     "patient_batches",
     "payer_categories",
+    "run_finding",
     "payer_iri",
 ]

@@ -136,7 +136,7 @@ def validate_endpoint(
     (default: the bundled rules, no code sets)."""
     from ..knowledge import Knowledge
     from ..remote import _request, graph_store_target, put_graph
-    from .common import finalize, template_vars
+    from .common import finalize, run_finding, template_vars
 
     if not graph:
         raise ClaimgraphError("--endpoint needs --graph IRI: the named graph that holds the claims")
@@ -152,7 +152,12 @@ def validate_endpoint(
         for shape, query in checks:
             e = entries[shape]
             project = template_vars(e.message)
-            for row in _select(url, _with_context(query), [graph, run_graph], timeout):
+            rows = _select(url, _with_context(query), [graph, run_graph], timeout)
+            if e.per_run:  # cg:reportedPerRun (a table not loaded): one finding for the run
+                if next(iter(rows), None) is not None:
+                    findings.append(run_finding(e.rule, e.severity, e.message, e.source))
+                continue
+            for row in rows:
                 findings.append(_finding(row, e, project))
         return finalize(findings)
     finally:

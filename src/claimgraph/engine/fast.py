@@ -30,7 +30,14 @@ from typing import TYPE_CHECKING, Any, cast
 from .. import __version__
 from ..findings import Finding
 from ..ingest.model import ClaimData
-from .common import ClaimContext, claim_context, fill_template, focus_index, with_uids
+from .common import (
+    ClaimContext,
+    claim_context,
+    fill_template,
+    focus_index,
+    run_finding,
+    with_uids,
+)
 from .ntriples import claim_ntriples
 
 if TYPE_CHECKING:
@@ -38,7 +45,7 @@ if TYPE_CHECKING:
 
 BATCH = 300  # claims per batch (some rules cost more with more claims of one date in a batch)
 MAX_IN_FLIGHT = 2  # batches queued per worker process
-CACHE_FORMAT = "3"
+CACHE_FORMAT = "4"  # 4: Entry.per_run
 USER_CACHES = 8  # compiled user rule sets (validate --shapes) kept in the cache
 
 
@@ -54,6 +61,7 @@ class Entry:
     severity: str
     message: str
     source: str
+    per_run: bool = False  # cg:reportedPerRun: one finding for the run (common.run_finding)
 
 
 @dataclass(frozen=True)
@@ -69,7 +77,8 @@ class Engine:
             "queries": [list(q) for q in self.queries],
             "standard": [list(q) for q in self.standard],
             "entries": {
-                k: [e.rule, e.severity, e.message, e.source] for k, e in self.entries.items()
+                k: [e.rule, e.severity, e.message, e.source, e.per_run]
+                for k, e in self.entries.items()
             },
             "kg_nt": self.kg_nt.decode("utf-8"),
         }
@@ -80,9 +89,14 @@ class Engine:
         return cls(
             data["kg_nt"].encode("utf-8"),
             tuple((str(s), str(q), bool(x), tuple(map(str, v))) for s, q, x, v in data["queries"]),
-            {str(k): Entry(*map(str, v)) for k, v in data["entries"].items()},
+            {str(k): _entry(v) for k, v in data["entries"].items()},
             tuple((str(s), str(q)) for s, q in data["standard"]),
         )
+
+
+def _entry(v: Any) -> Entry:
+    rule, severity, message, source, per_run = v
+    return Entry(str(rule), str(severity), str(message), str(source), per_run is True)
 
 
 def _code_digest() -> str:
@@ -107,7 +121,7 @@ def build_engine(knowledge: Knowledge) -> Engine:
     validate_queries(checks)
     entries = {}
     for iri, e in knowledge.rulebook.shapes.items():
-        entries[str(iri)] = Entry(e.rule.id, e.severity, e.message, e.rule.source)
+        entries[str(iri)] = Entry(e.rule.id, e.severity, e.message, e.rule.source, e.per_run)
     # pyshacl reports a finding under the shape it comes from; the reference keeps only shapes
     # of the rulebook (rules and their named parts), so do the same.
     kept = [c for c in checks if c.shape in entries]
@@ -177,23 +191,34 @@ class Record:
     terms: tuple[str, ...]  # "p<iri>", "m<iri>", "d<iri>": codes used (enrichment facts)
     nt: bytes
     patient: bool  # has a patient: its cross-claim checks wait for all the patient's claims
+    # The codes of one group are billed together (CMS table pairs, Enricher._tables): a hash of
+    # the patient, or the claim's uid for a claim without one (never the patient id itself).
+    group: str = ""
 
 
 def encode(claim: ClaimData, payers: AbstractSet[str]) -> Record:
     """The record of `claim`; `payers`: the payer ids of the run's Knowledge."""
     terms: set[str] = set()
     nt = claim_ntriples(claim, terms).encode("utf-8")
+    has_patient = claim.patient not in (None, "")
     ctx = claim_context(claim, payers)
-    return Record(ctx, tuple(terms), nt, claim.patient not in (None, ""))
+    if has_patient:
+        group = hashlib.blake2b(str(claim.patient).encode("utf-8", "surrogatepass"),
+                                digest_size=8).hexdigest()  # fmt: skip
+    else:
+        group = f"c:{ctx.uid}"
+    return Record(ctx, tuple(terms), nt, has_patient, group)
 
 
 class Enricher:
-    """The enrichment facts (common.enrichment) of a batch's codes, as N-Triples, memoised."""
+    """The enrichment facts (common.enrichment) of a batch's codes, as N-Triples: the facts
+    about each code memoised, the CMS table facts (common.table_facts) made per batch."""
 
     def __init__(self, codesets: CodeSets | None = None) -> None:
         self.codesets = codesets
         self.known: dict[str, list[str]] = {}
         self.common: set[str] = set()
+        self.lines: dict[tuple[object, ...], str] = {}  # table fact -> its N-Triples line
 
     def facts(self, batch: list[Record]) -> bytes:
         terms = {t for r in batch for t in r.terms}
@@ -203,7 +228,42 @@ class Enricher:
         lines = set(self.common)
         for t in terms:
             lines.update(self.known[t])
+        lines.update(self._tables(batch))
         return "".join(sorted(lines)).encode("utf-8")
+
+    def _tables(self, batch: list[Record]) -> list[str]:
+        """The CMS table facts of this batch, not memoised: a PTP edit or an add-on/primary
+        pair depends on two codes billed together, so it is looked up with the codes of each
+        group (patient) of the batch. Phase-2 batches hold all of a patient's claims."""
+        from rdflib import URIRef
+
+        from .common import table_facts
+
+        groups: dict[str, set[URIRef]] = {}
+        mods: set[URIRef] = set()
+        for r in batch:
+            codes = groups.setdefault(r.group, set())
+            for t in r.terms:
+                if t[0] == "p":
+                    codes.add(URIRef(t[2:-1]))
+                elif t[0] == "m":
+                    mods.add(URIRef(t[2:-1]))
+        procs = set().union(*groups.values()) if groups else set()
+        if not procs:
+            return []
+        # the same facts come back batch after batch: their text is kept (n3() is the cost)
+        known, out = self.lines, []
+        if len(known) > 200_000:
+            known.clear()
+        for fact in table_facts(
+            procs, mods, [g for g in groups.values() if g], codesets=self.codesets
+        ):
+            text = known.get(fact)
+            if text is None:
+                s, p, o = fact
+                text = known[fact] = f"{s.n3()} {p.n3()} {o.n3()} .\n"
+            out.append(text)
+        return out
 
     def _learn(self, terms: list[str]) -> None:
         from rdflib import Graph, URIRef
@@ -218,7 +278,8 @@ class Enricher:
         for t in terms:
             g.add((holder, prop[t[0]], URIRef(t[2:-1])))
             self.known[t] = by_iri.setdefault(t[2:-1], [])
-        for s, p, o in enrichment(g, self.codesets):
+        # table facts: per batch (_tables)
+        for s, p, o in enrichment(g, self.codesets, tables=False):
             line = f"{s.n3()} {p.n3()} {o.n3()} .\n"
             if str(s) in by_iri:
                 by_iri[str(s)].append(line)
@@ -273,6 +334,11 @@ class _BatchRunner:
                     continue
                 e = self.engine.entries[shape]
                 rows = cast(Iterable[Any], store.query(query))
+                if e.per_run:  # a condition of the run (cg:reportedPerRun): one finding
+                    if any(isinstance(row[0], ox.NamedNode) and row[0].value in index
+                           for row in rows):  # fmt: skip
+                        final.append(run_finding(e.rule, e.severity, e.message, e.source))
+                    continue
                 for row in rows:
                     focus = row[0]
                     pos = index.get(focus.value) if isinstance(focus, ox.NamedNode) else None
@@ -368,7 +434,8 @@ class Dispatcher:
             self.tentative.setdefault(patients[i], []).append(f)
         for i, blob in held:
             r = batch[i]
-            self.held.setdefault(patients[i], []).append(Record(r.ctx, r.terms, blob, True))
+            record = Record(r.ctx, r.terms, blob, True, r.group)
+            self.held.setdefault(patients[i], []).append(record)
         self.on_done(phase, len(batch))
 
     def settle(self) -> None:

@@ -26,6 +26,7 @@ from .common import (
     finalize,
     focus_index,
     patient_batches,
+    run_finding,
     template_facts,
     with_uids,
 )
@@ -140,6 +141,10 @@ def validate_batch(claims: list[ClaimData], knowledge: Knowledge) -> list[Findin
             continue  # not a claim or line of this batch
         ctx, line = pos
         entry = book.entry(shape)
+        if entry.per_run:  # a condition of the run (cg:reportedPerRun), reported once
+            out.append(run_finding(entry.rule.id, entry.severity, entry.message,
+                                   entry.rule.source))  # fmt: skip
+            continue
         message = " ".join(own.split()) if own else entry.message
         facts = template_facts(entry.message, message) if own else ()
         out.append(ctx.finding(line, entry.rule.id, entry.severity, message, entry.rule.source,

@@ -215,8 +215,8 @@ _T = {name: str(CG[name]) for name in (
     "Claim", "ClaimLine", "DocumentationArtifact", "claimId", "payer", "patientId",
     "billingProvider",
     "hasDiagnosis", "primaryDiagnosis", "hasLine", "lineNumber", "procedureCode", "modifier",
-    "units", "serviceDate", "bodySite", "description", "hasDocument", "documentType", "forLine",
-    "placeOfService", "bodySiteCode",
+    "units", "unitBasis", "serviceDate", "bodySite", "description", "hasDocument",
+    "documentType", "forLine", "placeOfService", "bodySiteCode",
 )}  # fmt: skip
 _FIELD = {name: str(iri) for name, iri in DOCUMENT_FIELDS.items()}
 _ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -305,6 +305,8 @@ def plain_triples(claim: ClaimData) -> Iterator[PlainTriple]:
                 yield ln, T["modifier"], _iri(modifier_iri, m)
         if line.units is not None:
             yield ln, T["units"], value_term(whole_units(line.units))
+        if isinstance(line.unit_basis, str) and line.unit_basis.strip():
+            yield ln, T["unitBasis"], (line.unit_basis.strip().upper(), None)
         if line.service_date is not None:
             yield ln, T["serviceDate"], date_term(line.service_date)
         if line.body_site:

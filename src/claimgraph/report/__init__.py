@@ -6,6 +6,8 @@
 - turtle (a SHACL validation report): `turtle.py`
 - html (one self-contained page to hand on): `html.py` and `templates/`
 - xlsx (a findings sheet and a summary sheet; needs the `xlsx` extra): `xlsx.py`
+- fhir (a FHIR R4 Bundle of ClaimResponses with X12 CARC/RARC reasons, for payer-side tools):
+  `fhirout.py`
 
 `context.py` fills each finding's rule context and stable key; `records.py` is the record every
 format shows. Only claim ids, line numbers, codes, payers, dates, file positions and rule data
@@ -26,7 +28,7 @@ from .jsonout import as_json
 if TYPE_CHECKING:
     from ..validate import ValidationResult
 
-FORMATS = ("table", "json", "jsonl", "csv", "tsv", "turtle", "html", "xlsx")
+FORMATS = ("table", "json", "jsonl", "csv", "tsv", "turtle", "html", "xlsx", "fhir")
 BINARY_FORMATS = frozenset({"xlsx"})
 ALIASES = {"ttl": "turtle", "ndjson": "jsonl", "htm": "html", "text": "table"}
 SUFFIXES = {
@@ -82,6 +84,10 @@ def write(result: ValidationResult, fmt: str, out: IO[Any], *, bom: bool = False
         from .html import write_html
 
         write_html(result, out)
+    elif fmt == "fhir":
+        from .fhirout import write_fhir
+
+        write_fhir(result, out)
     else:
         from .xlsx import write_xlsx
 

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from rdflib import Graph
     from rdflib.term import Node
 
-    from ..engine.common import Rule
+    from ..engine.common import Rule, Rulebook
     from ..knowledge import Knowledge
 
 KEY_LENGTH = 16
@@ -82,6 +82,7 @@ def context(findings: Iterable[Finding], knowledge: Knowledge) -> list[Finding]:
     filled (fields the engines set are kept)."""
     rulebook, graph = knowledge.rulebook, knowledge.graph
     contexts: dict[str, RuleContext | None] = {}
+    part_fixes = _part_fixes(graph, rulebook)
     out = []
     for f in findings:
         if f.rule not in contexts:
@@ -91,7 +92,8 @@ def context(findings: Iterable[Finding], knowledge: Knowledge) -> list[Finding]:
         if ctx is None:
             out.append(f if f.key else dataclasses.replace(f, key=finding_key(f)))
             continue
-        fix = ctx.fix.replace("{service_date}", f.service_date or "the service date")
+        fix = part_fixes.get((f.rule, " ".join(f.message.split())), ctx.fix)
+        fix = fix.replace("{service_date}", f.service_date or "the service date")
         out.append(
             dataclasses.replace(
                 f,
@@ -112,6 +114,23 @@ def context(findings: Iterable[Finding], knowledge: Knowledge) -> list[Finding]:
 
 
 # --------------------------------------------------------------------------- reading the rule
+
+
+def _part_fixes(g: Graph, rulebook: Rulebook) -> dict[tuple[str, str], str]:
+    """(rule id, message) -> the cg:fix of the rule part with that message (a part that says
+    something else than its rule, such as a table that is not loaded, may carry its own fix).
+    A part's message with {?var} templates never matches a filled message: such parts keep
+    the rule's fix."""
+    from ..namespaces import CG
+
+    out: dict[tuple[str, str], str] = {}
+    for shape, entry in rulebook.shapes.items():
+        if shape == entry.rule.iri:
+            continue
+        fix = _text(g, shape, CG.fix)
+        if fix:
+            out[(entry.rule.id, entry.message)] = fix
+    return out
 
 
 def _text(g: Graph, s: Node, p: Node) -> str:
