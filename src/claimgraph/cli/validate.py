@@ -21,7 +21,7 @@ from .common import (
     print_rows,
 )
 
-REPORT_FORMATS = ("table", "json", "jsonl", "csv", "tsv", "turtle", "html", "xlsx")
+REPORT_FORMATS = ("table", "json", "jsonl", "csv", "tsv", "turtle", "html", "xlsx", "parquet")
 
 
 class FailOn(StrEnum):
@@ -66,7 +66,8 @@ def validate(
         typer.Argument(
             metavar="FILE",
             help="Claim files or folders: JSON, JSON Lines, CSV, Turtle, N-Triples, JSON-LD, "
-            "FHIR R4 (Claim, ExplanationOfBenefit, Bundle, NDJSON), X12 837P, CMS RIF.",
+            "FHIR R4 (Claim, ExplanationOfBenefit, Bundle, NDJSON), X12 837P, CMS RIF, "
+            "Parquet claim lines.",
             show_default=False,
         ),
     ] = None,
@@ -105,8 +106,8 @@ def validate(
         str | None,
         typer.Option(
             "--profile",
-            help="Column mapping for tabular claims: rif-carrier, rif-dme (CMS RIF extracts) "
-            "or a mapping file (TOML).",
+            help="Column mapping for tabular and Parquet claims: rif-carrier, rif-dme (CMS RIF "
+            "extracts) or a mapping file (TOML).",
             metavar="NAME|FILE",
         ),
     ] = None,
@@ -166,7 +167,7 @@ def validate(
     """Check claims against the coverage rules and report what to fix.
 
     The report format follows --format, else the -o suffix (.json .jsonl .csv .tsv .ttl
-    .html .xlsx), else table. With -o or --format jsonl the one-line summary goes to stderr
+    .html .xlsx .parquet), else table. With -o or --format jsonl the one-line summary goes to stderr
     (unless -q).
 
     Exit status: 0 no finding reaches --fail-on, 1 one does, 2 unreadable input or bad usage.
@@ -188,7 +189,7 @@ def validate(
             err(f"warning: {message}")
 
     if endpoint:
-        from ..validate import validate_endpoint
+        from ..validation import validate_endpoint
 
         if files:
             raise ClaimgraphError("give claim files or --endpoint, not both")
@@ -207,7 +208,7 @@ def validate(
     else:
         if not files:
             raise ClaimgraphError("no claim files given (or use --endpoint URL --graph IRI)")
-        from ..validate import validate_files
+        from ..validation import validate_files
 
         result = validate_files(
             files,
@@ -274,7 +275,7 @@ def rules(
 def _rules(topic: str | None, payer: str | None) -> tuple[list[str], list[list[object]]]:
     from ..errors import ClaimgraphError
     from ..report import rule_rows
-    from ..validate import check_payer
+    from ..validation import check_payer
 
     if topic:
         from ..engine.common import rulebook

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import TYPE_CHECKING
@@ -84,13 +84,27 @@ def context(
         from ..kg import knowledge_graph
 
         graph = knowledge_graph()
+    findings = list(findings)
     contexts: dict[str, RuleContext | None] = {}
-    out = []
     for f in findings:
         if f.rule not in contexts:
             rule = rulebook.rules.get(f.rule)
             contexts[f.rule] = rule_context(graph, rule) if rule is not None else None
-        ctx = contexts[f.rule]
+    return with_contexts(findings, contexts)
+
+
+def rule_contexts(rulebook: Rulebook, graph: Graph) -> dict[str, RuleContext]:
+    """The context of every rule of the rulebook, by rule id (what `with_contexts` takes)."""
+    return {rid: rule_context(graph, rule) for rid, rule in rulebook.rules.items()}
+
+
+def with_contexts(
+    findings: Iterable[Finding], contexts: Mapping[str, RuleContext | None]
+) -> list[Finding]:
+    """The findings with the context of their rule from `contexts` and their key filled."""
+    out = []
+    for f in findings:
+        ctx = contexts.get(f.rule)
         if ctx is None:
             out.append(f if f.key else dataclasses.replace(f, key=finding_key(f)))
             continue
@@ -201,4 +215,13 @@ def rule_context(g: Graph, rule: Rule) -> RuleContext:
     )
 
 
-__all__ = ["KEY_LENGTH", "RuleContext", "context", "finding_key", "rule_context", "source_ref"]
+__all__ = [
+    "KEY_LENGTH",
+    "RuleContext",
+    "context",
+    "finding_key",
+    "rule_context",
+    "rule_contexts",
+    "source_ref",
+    "with_contexts",
+]

@@ -21,7 +21,7 @@ from .profile import Profile, apply_profile, load_profile
 from .waivers import WaiverSet, apply_waivers, load_waivers
 
 if TYPE_CHECKING:
-    from ..validate import ValidationResult
+    from ..validation import ValidationResult
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
-"""Validating claim files: read them, run an engine, filter, decide the exit status.
+"""Validating claims: read them, run an engine, filter, decide the exit status.
 
-The CLI (`claimgraph validate`) and other callers use `validate_files`; formatting is in
-`report.py`. Engines: `reference` (pyshacl, the SHACL semantics) and `fast` (compiled SPARQL on
-pyoxigraph); both give the same findings.
+`validate_files` reads claim files; `validate_claims` checks claims already read (`ClaimData`,
+from the Python API `claimgraph.validate` or a Spark partition). Formatting is in `report/`.
+Engines: `reference` (pyshacl, the SHACL semantics) and `fast` (compiled SPARQL on pyoxigraph);
+both give the same findings.
 """
 
 from __future__ import annotations
@@ -47,10 +48,42 @@ class ValidationResult:
         return not self.failed
 
     def summary(self) -> dict[str, int]:
+        """Open findings by severity: {"violation": n, "warning": n, "info": n}."""
         counts = dict.fromkeys(SEVERITIES, 0)
         for f in self.findings:
             counts[f.severity] += 1
         return counts
+
+    def records(self) -> list[dict[str, Any]]:
+        """The open findings as the JSON report's records (plain dicts, report field order)."""
+        from .report.records import finding_record
+
+        return [finding_record(f) for f in self.findings]
+
+    def to_arrow(self) -> Any:
+        """Open and waived findings as a pyarrow Table (the Parquet report's columns; needs
+        the `arrow` extra)."""
+        from .report.arrow import result_table
+
+        return result_table(self)
+
+    def to_pandas(self) -> Any:
+        """The `to_arrow()` table as a pandas DataFrame (needs pandas; list columns hold
+        dicts). Without pyarrow: a DataFrame of `records()` plus status and waiver."""
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            try:
+                import pandas
+            except ImportError:
+                raise ClaimgraphError("to_pandas() needs pandas: pip install pandas") from None
+            from .report.arrow import RESULT_COLUMNS, result_rows
+
+            return pandas.DataFrame(result_rows(self), columns=list(RESULT_COLUMNS))
+        try:
+            return self.to_arrow().to_pandas()
+        except ImportError:
+            raise ClaimgraphError("to_pandas() needs pandas: pip install pandas") from None
 
 
 def reaches(severity: str, threshold: str) -> bool:
@@ -70,14 +103,8 @@ def check_fail_on(fail_on: str) -> str:
 def _read(
     paths: Sequence[str | Path], warn: Warn, documents: str | Path | None, **reading: object
 ) -> Iterator[ClaimData]:
-    try:
-        from .ingest import read_claims
-    except ImportError:  # before the ingest package had read_claims: JSON only
-        from .ingest.json_claims import read_json
+    from .ingest import read_claims
 
-        for p in paths:
-            yield from read_json(Path(p), warn)
-        return
     yield from read_claims(paths, warn=warn, documents=documents, **reading)  # type: ignore[arg-type]
 
 
@@ -122,10 +149,36 @@ def validate_files(
     waivers: str | Path | None = None,
     today: dt.date | None = None,
 ) -> ValidationResult:
-    """Findings of every claim in `paths`, restricted to `rules` (ids) and to claims of `payer`;
-    `shapes`: the user's rules files, checked and added to the bundled rules for this run;
-    `profile`: the column mapping of tabular files; `include_preauthorization`: check FHIR
-    preauthorization requests as claims.
+    """Findings of every claim in `paths` (`validate_claims` says what the options do);
+    `documents`: the documents CSV of a claims CSV; `profile`: the column mapping of tabular
+    files; `include_preauthorization`: check FHIR preauthorization requests as claims."""
+    reading = {"profile": profile, "include_preauthorization": include_preauthorization}
+    return validate_claims(
+        _read(paths, warn, documents, **reading), engine=engine, jobs=jobs, rules=rules,
+        payer=payer, fail_on=fail_on, warn=warn, progress=progress, shapes=shapes,
+        rules_profile=rules_profile, baseline=baseline, waivers=waivers, today=today,
+    )  # fmt: skip
+
+
+def validate_claims(
+    claims: Iterable[ClaimData],
+    *,
+    engine: str = "fast",
+    jobs: int | None = None,
+    rules: Iterable[str] = (),
+    payer: str | None = None,
+    fail_on: str = "violation",
+    warn: Warn = None,
+    progress: bool = False,
+    shapes: Sequence[str | Path] = (),
+    rules_profile: str | Path | None = None,
+    baseline: str | Path | None = None,
+    waivers: str | Path | None = None,
+    today: dt.date | None = None,
+) -> ValidationResult:
+    """Findings of `claims` (read lazily, once), restricted to `rules` (ids) and to claims of
+    `payer`; `shapes`: the user's rules files, checked and added to the bundled rules for this
+    run.
 
     Each finding carries its rule's context and key (`report.context`). Then the workflow
     steps run: the `rules_profile` file changes severities, the `baseline` report suppresses
@@ -139,17 +192,16 @@ def validate_files(
 
     with installed(load(shapes) if shapes else None):
         steps = workflow.load(profile=rules_profile, baseline=baseline, waivers=waivers)
-        result = _validate_files(
-            paths, engine=engine, jobs=jobs, rules=rules, payer=payer, fail_on=fail_on,
-            warn=warn, progress=progress, documents=documents,
-            reading={"profile": profile, "include_preauthorization": include_preauthorization},
+        result = _validate(
+            claims, engine=engine, jobs=jobs, rules=rules, payer=payer, fail_on=fail_on,
+            warn=warn, progress=progress,
         )  # fmt: skip
         result.run = run_info(engine, shapes)
     return workflow.apply(result, steps, today)
 
 
-def _validate_files(
-    paths: Sequence[str | Path],
+def _validate(
+    source: Iterable[ClaimData],
     *,
     engine: str,
     jobs: int | None,
@@ -158,11 +210,7 @@ def _validate_files(
     fail_on: str,
     warn: Warn,
     progress: bool,
-    documents: str | Path | None,
-    reading: dict[str, object] | None = None,
 ) -> ValidationResult:
-    if engine not in ENGINES:
-        raise ClaimgraphError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
     check_fail_on(fail_on)
     wanted = check_rule_ids(rules) if rules else None
     payers: set[str] | None = None
@@ -177,7 +225,7 @@ def _validate_files(
 
     def claims() -> Iterator[ClaimData]:
         nonlocal count, repeated
-        for claim in _read(paths, warn, documents, **(reading or {})):
+        for claim in source:
             if payers is not None and not (
                 isinstance(claim.payer, str) and claim.payer.strip().lower() in payers
             ):
