@@ -55,6 +55,8 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
+    if name == "spark":  # claimgraph.spark.validate(df): the module, on first use
+        return importlib.import_module(".spark", __name__)
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'claimgraph' has no attribute {name!r}")

@@ -99,8 +99,10 @@ def validate(
     >>> result = validate([{"id": "C-1", "payer": "medicare", "patient": "P-1",
     ...     "diagnoses": ["J44.9"],
     ...     "lines": [{"code": "E1392", "units": 1, "service_date": "2026-03-02"}]}], jobs=1)
-    >>> sorted({f.rule for f in result.findings})[:3]
-    ['OXY-01', 'OXY-02', 'OXY-04']
+    >>> sorted({f.rule for f in result.findings})
+    ['OXY-01', 'OXY-02', 'OXY-03', 'OXY-04', 'OXY-06']
+    >>> result.failed, result.summary()
+    (True, {'violation': 4, 'warning': 1, 'info': 0})
     """
     from .ingest.records import is_paths
     from .validation import validate_claims, validate_files
