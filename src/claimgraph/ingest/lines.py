@@ -52,6 +52,7 @@ def claim_lines_profile() -> Profile:
         source="(built in)",
         format=FORMAT,
         description="claimgraph claim lines: one row per line, typed values",
+        date_formats=(),  # text dates as given (JSON and CSV contracts); date cells: ISO
         claim={"id": ("claim_id",), "patient": ("patient",), "payer": ("payer",),
                "provider": ("provider",), "diagnoses": diagnoses},
         line={"number": ("line",), "code": ("code",), "modifiers": modifiers,
@@ -87,7 +88,10 @@ def check_columns(columns: Sequence[str], profile: Profile, where: str, warn: Wa
 
 
 def is_list(value: Any) -> bool:
-    if isinstance(value, list | tuple):
+    kind = type(value)
+    if kind is str or value is None:  # the common cells, first
+        return False
+    if kind is list or isinstance(value, list | tuple):
         return True
     return getattr(value, "ndim", 0) > 0 and hasattr(value, "tolist")  # a numpy array
 
@@ -99,10 +103,10 @@ def as_list(value: Any) -> list[Any]:
 def text(value: Any) -> str:
     """A cell as the text the tabular helpers read ('' when empty): whole numbers without a
     decimal point (pandas gives 97112.0 for a numeric column with gaps), dates in ISO form."""
+    if type(value) is str:
+        return value.strip()
     if value is None:
         return ""
-    if isinstance(value, str):
-        return value.strip()
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -138,8 +142,16 @@ class Cells:
         self.cells = cells
 
     def first(self, cols: tuple[str, ...] | None) -> str | None:
+        get = self.cells.get
         for c in cols or ():
-            value = self.cells.get(c)
+            value = get(c)
+            if value is None:
+                continue
+            if type(value) is str:  # the common case, inline
+                t = value.strip()
+                if t:
+                    return t
+                continue
             for item in as_list(value) if is_list(value) else (value,):
                 t = text(item)
                 if t:
@@ -148,13 +160,19 @@ class Cells:
 
     def each(self, cols: tuple[str, ...] | None) -> list[str]:
         out: list[str] = []
+        cells = self.cells
         for c in cols or ():
-            value = self.cells.get(c)
+            if c not in cells:  # a column the table lacks (mapping files name only present ones)
+                continue
+            value = cells[c]
             if is_list(value):
                 out.extend(text(v) for v in as_list(value))
                 continue
             t = text(value)
-            out.extend(p.strip() for p in _SPLIT.split(t)) if _SPLIT.search(t) else out.append(t)
+            if ";" in t or "|" in t:
+                out.extend(p.strip() for p in _SPLIT.split(t))
+            else:
+                out.append(t)
         return out
 
 
@@ -162,7 +180,8 @@ def _documents(value: Any, where: str, position: str) -> list[DocumentData]:
     """The claim's documents from a `documents` cell: JSON contract objects, or their text."""
     from .json_claims import claim_from_json
 
-    if isinstance(value, str | bytes):
+    parsed = isinstance(value, str | bytes)
+    if parsed:
         if not text(value):
             return []
         try:
@@ -175,7 +194,7 @@ def _documents(value: Any, where: str, position: str) -> list[DocumentData]:
     if not is_list(value):
         raise InputError("the documents cell is not a list of documents", path=where,
                          position=position)  # fmt: skip
-    docs = [_plain(d) for d in as_list(value)]
+    docs = as_list(value) if parsed else [_plain(d) for d in as_list(value)]
     return claim_from_json({"documents": docs}, 0, set()).documents
 
 
@@ -202,10 +221,12 @@ def read_rows(
     where: str = "records",
     start: int = 1,
     source_col: str | None = None,
+    lower: bool = True,
 ) -> Iterator[ClaimData]:
     """Claims of `rows` (one mapping of column -> value per line), in order; `where` names the
     input in errors and in `ClaimData.source`; positions are `row N` counting from `start`.
-    `source_col`: a column naming each row's source instead (part of the claim's identity)."""
+    `source_col`: a column naming each row's source instead (part of the claim's identity);
+    `lower=False`: the column names are lower case already."""
     p = profile or claim_lines_profile()
     id_cols, provider_cols, patient_cols = (
         p.claim.get("id"), p.claim.get("provider"), p.claim.get("patient"))  # fmt: skip
@@ -216,7 +237,7 @@ def read_rows(
     numbers: list[int | None] = []
     index = 0
     for n, raw in enumerate(rows, start=start):
-        row: Any = Cells({str(k).lower(): v for k, v in raw.items()})  # reads as tabular._Row
+        row: Any = Cells({str(k).lower(): v for k, v in raw.items()} if lower else raw)
         cid = row.first(id_cols)
         origin = (text(raw.get(source_col)) or where) if source_col else where
         key = (cid, row.first(provider_cols), row.first(patient_cols), origin)

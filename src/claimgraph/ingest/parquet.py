@@ -92,10 +92,18 @@ def read_batches(
     check_columns(columns, p, where, warn)
 
     def rows() -> Iterator[dict[str, Any]]:
+        row = 0
         for batch in batches:
-            yield from batch.to_pylist()
+            try:
+                names = [str(c).lower() for c in batch.schema.names]
+                values = batch.rename_columns(names).to_pylist()
+            except (ValueError, UnicodeDecodeError, OverflowError):  # damaged values
+                raise InputError("damaged data (a value cannot be read)", path=where,
+                                 position=f"row {row + 1}") from None  # fmt: skip
+            row += len(values)
+            yield from values
 
-    for claim in read_rows(rows(), p, where=where):
+    for claim in read_rows(rows(), p, where=where, lower=False):
         if fmt and profile is None:
             claim.format = fmt
         yield claim
