@@ -106,9 +106,15 @@ def validate(
 
     frame = _rows(df, p, F.lit(source), F)
     if history is not None:
-        frame = frame.unionByName(
-            _rows(history, p, F.lit(source + HISTORY), F), allowMissingColumns=True
-        )
+        earlier = _rows(history, p, F.lit(source + HISTORY), F)
+        types = {f.name.lower(): f.dataType for f in frame.schema.fields}
+        earlier = earlier.select(*(  # the batch's column types (an all-empty column is null)
+            F.col(c).cast(types[c.lower()]).alias(c)
+            if c.lower() in types and earlier.schema[c].dataType != types[c.lower()]
+            else F.col(c)
+            for c in earlier.columns
+        ))  # fmt: skip
+        frame = frame.unionByName(earlier, allowMissingColumns=True)
     frame = repeat_flags(frame, p)
     if _has(frame, patient):
         blank = F.trim(F.col(patient).cast("string")) == ""
