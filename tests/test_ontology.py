@@ -352,15 +352,27 @@ def test_modifier_descriptors_are_the_official_cms_text(onto: Graph, shared_data
         _assert_descriptors(onto, mod, long, short, row["add_dt"])
 
 
-def test_icd10cm_billable_flags_match_the_classification(onto: Graph) -> None:
-    icd = pytest.importorskip("simple_icd_10_cm")
+def test_icd10cm_curated_facts_match_the_bundled_releases(onto: Graph) -> None:
+    """Every curated ICD-10-CM code: label = its title, cg:billable = billable in the latest
+    release, and its dates = the billable span of the bundled history (claimgraph.icd)."""
+    from claimgraph import icd
+
     codes = _codes_of(onto, CG.ICD10CMCode)
     assert len(codes) >= 14
     for code in codes:
         notation = str(_one(onto, code, SKOS.notation))
-        assert icd.is_valid_item(notation), notation
-        assert _one(onto, code, CG.billable) == Literal(icd.is_leaf(notation)), notation
-        assert str(_one(onto, code, RDFS.label)) == icd.get_description(notation)
+        entry = icd.find(notation)
+        assert entry is not None, notation
+        assert _one(onto, code, CG.billable) == Literal(entry.billable_now), notation
+        assert str(_one(onto, code, RDFS.label)) == entry.title, notation
+        span = entry.span(icd.BILLABLE)
+        until = onto.value(code, CG.billableUntil)
+        assert (until.toPython() if until is not None else None) == (
+            span.end if span is not None and span.end else None
+        ), notation
+        added = onto.value(code, CG.effectiveFrom)
+        if added is not None:
+            assert span is not None and added.toPython() == span.start, notation
     assert _one(onto, ICD10CM["M54.5"], CG.billable) == Literal(False)
     assert _one(onto, ICD10CM["M54.5"], CG.billableUntil) == Literal(
         dt.date(2021, 9, 30), datatype=XSD_DATE

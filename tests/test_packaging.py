@@ -48,6 +48,12 @@ def test_wheel_installs_and_runs_from_an_empty_folder(tmp_path: Path) -> None:
         assert card.returncode == 0, card.stderr
         assert "Portable oxygen concentrator, rental" in card.stdout
     assert list(empty.iterdir()) == []
+    # the ICD releases ship prebuilt: a diagnosis card by date reads them, builds nothing
+    dated = run([exe, "code", "R05", "--on", "2021-06-01", "--format", "json"], cwd=empty,
+                env=env, timeout=120)  # fmt: skip
+    assert dated.returncode == 0, dated.stderr
+    assert '"status": "billable"' in dated.stdout and "FY2021-Jan" in dated.stdout
+    assert not [p for p in (tmp_path / "cache").glob("*") if "icd" in p.name.lower()]
 
     listed = run([exe, "queries", "--format", "csv"], cwd=empty, env=env, timeout=120)
     assert listed.returncode == 0 and "rules-for-code" in listed.stdout

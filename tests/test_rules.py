@@ -172,11 +172,14 @@ def test_rdflib_and_oxigraph_agree(rule_id: str, kind: str) -> None:
 
 
 def _claim(
-    diagnoses: list[tuple[str, str]], code: str = "E1390", modifiers: tuple[str, ...] = ("RR",)
+    diagnoses: list[tuple[str, str]],
+    code: str = "E1390",
+    modifiers: tuple[str, ...] = ("RR",),
+    date: str = "2024-06-01",
 ):  # type: ignore[no-untyped-def]
     from claimgraph.ingest.model import ClaimData, LineData
 
-    line = LineData(code=code, modifiers=list(modifiers), units=1, service_date="2005-06-01")
+    line = LineData(code=code, modifiers=list(modifiers), units=1, service_date=date)
     return ClaimData(index=1, id="CLM-X1", payer="medicaid", diagnoses=diagnoses, lines=[line])
 
 
@@ -190,6 +193,8 @@ def test_icd9_diagnosis_says_why(engine: str) -> None:
     assert "2015-10-01" in found[0].message and "ICD-9-CM" in found[0].message
     clean = module.validate_claims([_claim([("icd10cm", "J44.9")])])
     assert not [f for f in clean if f.rule == "CODE-02"]
+    before = module.validate_claims([_claim([("icd9cm", "496")], date="2005-06-01")])
+    assert not [f for f in before if f.rule == "CODE-02"]  # ICD-9-CM was the code set then
 
 
 @pytest.mark.parametrize("engine", ENGINES)

@@ -1,5 +1,5 @@
-"""The user cache: files derived from the bundled data (knowledge graph, compiled engine,
-ICD-10-CM index), so a run does not rebuild them.
+"""The user cache: files derived from the bundled data (knowledge graph, compiled engine),
+so a run does not rebuild them.
 
 One folder (`$CLAIMGRAPH_CACHE_DIR`, else the platform's user cache folder), mode 0700; files
 are written atomically (temp file, fsync, rename) with mode 0600 and read only when they are

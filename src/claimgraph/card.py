@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import os
 from dataclasses import asdict, dataclass, field
@@ -41,12 +42,23 @@ class Card:
     # from the local code-set store (codestore); None when there is no store
     in_curated_graph: bool = True
     imported: list[dict[str, Any]] | None = None
+    # diagnosis codes, from the bundled ICD releases (claimgraph.icd); None for other codes
+    history: list[dict[str, Any]] | None = None  # billable and header spans, oldest first
+    hierarchy: list[dict[str, Any]] | None = None  # chapter, block, category, subcategories
+    # `claimgraph code X --on DATE`: what the release in force (or the card's dates) say then
+    on: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """The card as JSON-ready data; without a store, exactly the curated card's keys."""
+        """The card as JSON-ready data; without a store, exactly the curated card's keys (and
+        for a diagnosis code its history and hierarchy, with --on what holds on that day)."""
         out = asdict(self)
         if self.imported is None:
-            del out["in_curated_graph"], out["imported"]
+            del out["imported"]
+            if self.in_curated_graph:
+                del out["in_curated_graph"]
+        for key in ("history", "hierarchy", "on"):
+            if out[key] is None:
+                del out[key]
         return out
 
     @property
@@ -60,6 +72,14 @@ NOT_CURATED = (
     "not in the curated graph: no rules, relations or article statements; "
     "descriptor and dates from the imported code set"
 )
+NOT_CURATED_ICD = (
+    "not in the curated graph: no rules, relations or article statements; "
+    "title and dates from the bundled ICD releases"
+)
+ICD_SOURCES = {
+    "icd10cm": "ICD-10-CM releases FY2016 to FY2026 (CDC NCHS, CMS)",
+    "icd9cm": "ICD-9-CM diagnosis codes, CMS versions 23 to 32 (FY2006 to FY2015)",
+}
 
 
 class _Reader:
@@ -230,15 +250,33 @@ def build_card(
     store: pyoxigraph.Store | None = None,
     codeset_store: str | os.PathLike[str] | None = None,
     use_codesets: bool = True,
+    on: dt.date | None = None,
 ) -> Card:
     """The card of `code` (E1392, 97112, M54.59 ...); `payer` narrows rules to one payer.
 
     Reads `graph` (rdflib) or `store` (pyoxigraph); by default the bundled knowledge store.
     With `use_codesets`, adds what the imported releases in the code-set store (`codeset_store`,
     else $CLAIMGRAPH_STORE, else the user data folder) say, and gives a code only they know a
-    card of its own; the curated facts stay as they are.
+    card of its own; the curated facts stay as they are. A diagnosis code (ICD-10-CM, or
+    ICD-9-CM) gets its history and hierarchy from the bundled ICD releases, and a card of its
+    own when the curated graph does not have it. `on` adds what holds on that day.
     """
-    from .namespaces import SKOS
+    card = _build_card(code, payer, graph, store, codeset_store, use_codesets, on)
+    if on is not None and card.on is None:
+        card.on = _dated(card, on)
+    return card
+
+
+def _build_card(
+    code: str,
+    payer: str | None,
+    graph: Graph | None,
+    store: pyoxigraph.Store | None,
+    codeset_store: str | os.PathLike[str] | None,
+    use_codesets: bool,
+    on: dt.date | None,
+) -> Card:
+    from .namespaces import ICD10CM, SKOS
 
     if graph is None and store is None:
         from .kg import knowledge_store
@@ -247,9 +285,13 @@ def build_card(
     reader = _Reader(graph, store)
     found = [c for c in code_candidates(code) if reader.objects(str(c), str(SKOS.notation))]
     imported = imported_descriptions(code, codeset_store) if use_codesets else None
+    diagnosis = _diagnosis(code, on, curated=[str(c) for c in found])
     if not found and imported:
         _check_payer(reader, payer)
         return _store_card(code, imported, payer)
+    if not found and diagnosis is not None:
+        _check_payer(reader, payer)
+        return _icd_card(diagnosis, payer, on)
     if not found:
         notations = set(reader.objects(None, str(SKOS.notation)))
         if imported is not None:  # a store exists: its codes are candidates too
@@ -364,7 +406,114 @@ def build_card(
     card.sources = _unique(
         card.code_sources + [s for group in groups for entry in group for s in entry["sources"]]
     )
+    if diagnosis is not None and iri.startswith(str(ICD10CM)):
+        _add_icd(card, diagnosis, on)
     return card
+
+
+# ---------------------------------------------------------------------------------------------
+# Diagnosis codes: history, hierarchy and status on a day, from the bundled ICD releases
+
+
+def _diagnosis(code: str, on: dt.date | None, curated: list[str]) -> Any:
+    """The ICD index entry of `code` (icd.Code), or None: ICD-10-CM, else ICD-9-CM for a code
+    that starts with a digit or is written with its dot (E849.0, V30.00: undotted, E8490 is
+    also shaped like a HCPCS code); with `on` before 2015-10-01, ICD-9-CM first."""
+    from . import icd
+    from .namespaces import ICD10CM
+
+    text = code.strip().upper()
+    if not text or (curated and not any(c.startswith(str(ICD10CM)) for c in curated)):
+        return None
+    early = on is not None and icd.system_on(on) == "icd9cm"
+    systems = [] if text[0].isdigit() else ["icd10cm"]
+    if not curated and (text[0].isdigit() or "." in text or early):
+        systems.insert(0 if early else len(systems), "icd9cm")
+    for system in systems:
+        entry = icd.find(text, system)
+        if entry is not None:
+            return entry
+    return None
+
+
+def _span_row(span: Any) -> dict[str, Any]:
+    return {
+        "status": span.status,
+        "from": span.start.isoformat() if span.start else "",
+        "until": span.end.isoformat() if span.end else "",
+        "first_release": span.first.id,
+        "ended_by": span.ended_by.id if span.ended_by else "",
+    }
+
+
+def _add_icd(card: Card, entry: Any, on: dt.date | None) -> None:
+    from . import icd
+
+    card.sources = _unique([*card.sources, ICD_SOURCES[entry.system]])
+    card.history = [_span_row(s) for s in sorted(entry.spans, key=lambda s: s.start or dt.date.min)]
+    card.hierarchy = []
+    h = icd.hierarchy(entry.code) if entry.system == "icd10cm" else None
+    if h is not None:
+        for g in (h.chapter, h.block, *reversed(h.ancestors)):
+            if g is not None:
+                card.hierarchy.append({"kind": g.kind, "id": g.id, "title": g.title,
+                                       "range": g.range})  # fmt: skip
+    if on is not None:
+        st = icd.status(entry.code, on, entry.system)
+        card.on = {
+            "date": on.isoformat(),
+            "system": entry.system,
+            "status": st.state,
+            "billable": st.billable,
+            "release": st.release.label if st.release else "",
+            "explanation": st.explain(),
+            "children": list(st.children),
+        }
+
+
+def _icd_card(entry: Any, payer: str | None, on: dt.date | None) -> Card:
+    """The card of a diagnosis code only the bundled ICD releases know."""
+    from . import icd
+    from .namespaces import diagnosis_iri
+
+    latest = icd.releases(entry.system)[-1]
+    span = next((s for s in entry.spans if s.covers(latest.effective)), None)
+    if entry.system == "icd9cm":
+        flag = "ICD-9-CM: valid for services before 2015-10-01"
+    elif span is None:
+        flag = f"not in the {latest.id} release"
+    else:
+        flag = "billable" if span.status == icd.BILLABLE else "not billable (a category header)"
+        flag += f" in the {latest.id} release"
+    card = Card(
+        code=entry.code,
+        iri=str(diagnosis_iri(entry.code, entry.system)),
+        scheme=icd.SYSTEM_NAMES[entry.system],
+        official_descriptor=entry.title,
+        short_descriptor=entry.short_title if entry.short_title != entry.title else "",
+        label=entry.title,
+        flags=[flag],
+        payer=payer or "",
+        code_sources=[ICD_SOURCES[entry.system]],
+        sources=[ICD_SOURCES[entry.system]],
+        in_curated_graph=False,
+    )
+    _add_icd(card, entry, on)
+    return card
+
+
+def _dated(card: Card, on: dt.date) -> dict[str, Any]:
+    """What a non-diagnosis card's dates say about a day (in force, not yet, ended)."""
+    day = on.isoformat()
+    if card.effective_from and day < card.effective_from:
+        status, text = "not yet valid", f"not yet effective on {day} (from {card.effective_from})"
+    elif card.effective_until and day > card.effective_until:
+        status, text = "terminated", f"terminated on {day} (until {card.effective_until})"
+    else:
+        status = "in force"
+        text = f"in force on {day}" + ("" if card.effective_from or card.effective_until
+                                        else " (no dates on record)")  # fmt: skip
+    return {"date": day, "status": status, "explanation": f"{card.code} is {text}."}
 
 
 def _check_payer(reader: _Reader, payer: str | None) -> list[str]:
@@ -421,6 +570,17 @@ def _imported_lines(card: Card) -> list[str]:
     return lines
 
 
+def _history_line(h: dict[str, Any]) -> str:
+    """'billable from 2015-10-01 to 2021-09-30 (FY2016; ended by FY2022)'."""
+    what = "billable" if h["status"] == "billable" else "category header (not billable)"
+    start = f"from {h['from']}" if h["from"] else "from the first release on record"
+    end = f" to {h['until']}" if h["until"] else " (still so in the latest release)"
+    releases = f"first in {h['first_release']}" + (
+        f", ended by {h['ended_by']}" if h["ended_by"] else ""
+    )
+    return f"{what} {start}{end} [dim]({releases})[/dim]"
+
+
 def render(card: Card) -> None:
     """Print the card for people (rich)."""
     from rich.console import Console
@@ -445,8 +605,17 @@ def render(card: Card) -> None:
         console.print("  " + "; ".join(dates + card.flags))
     if card.code_sources:
         console.print(f"  source: {e('; '.join(card.code_sources))}")
+    if card.on is not None:
+        good = card.on.get("billable") or card.on["status"] == "in force"
+        style = "green" if good else "red"
+        release = card.on.get("release") if not card.on.get("billable") else ""
+        console.print(
+            f"  [bold {style}]on {card.on['date']}[/bold {style}]: {e(card.on['explanation'])}"
+            + (f" [dim](release in force: {e(release)})[/dim]" if release else "")
+        )
     if not card.in_curated_graph:
-        console.print(f"  [yellow]{e(NOT_CURATED)}[/yellow]")
+        note = NOT_CURATED_ICD if card.history is not None else NOT_CURATED
+        console.print(f"  [yellow]{e(note)}[/yellow]")
     elif card.imported == []:
         console.print("  [dim]imported code sets: not in any imported release[/dim]")
 
@@ -458,6 +627,15 @@ def render(card: Card) -> None:
 
     if card.imported:
         section("Official code sets (imported releases)", _imported_lines(card))
+    if card.history is not None:
+        section("History (bundled ICD releases)", [_history_line(h) for h in card.history])
+    if card.hierarchy:
+        section(
+            "Hierarchy",
+            [f"{h['kind']} [bold]{e(h['id'])}[/bold]" + (f" ({e(h['range'])})"
+             if h["range"] and h["range"] != h["id"] else "") + f": {e(h['title'])}"
+             for h in card.hierarchy],
+        )  # fmt: skip
     section(
         "What the articles say",
         [

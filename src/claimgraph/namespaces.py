@@ -13,6 +13,8 @@ from urllib.parse import quote
 from rdflib import Namespace, URIRef
 from rdflib.namespace import DefinedNamespace
 
+from .icd import icd9cm_dotted, icd10cm_dotted  # pure string functions, re-exported here
+
 BASE = "https://w3id.org/claimgraph/"
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
@@ -102,6 +104,7 @@ class CG(DefinedNamespace):
     FhirCodeSystem: URIRef
     HCPCSCode: URIRef
     ICD10CMCode: URIRef
+    ICD9CMCode: URIRef
     MUETableRelease: URIRef
     MedicallyUnlikelyEdit: URIRef
     Modifier: URIRef
@@ -113,6 +116,7 @@ class CG(DefinedNamespace):
     Source: URIRef
     Topic: URIRef
     UnitBand: URIRef
+    ValiditySpan: URIRef
     aboutCode: URIRef
     actionCode: URIRef
     actionEffectiveDate: URIRef
@@ -126,6 +130,7 @@ class CG(DefinedNamespace):
     authorizationNumber: URIRef
     betosCode: URIRef
     billable: URIRef
+    billableSpan: URIRef
     billableUntil: URIRef
     bodySite: URIRef
     billingProvider: URIRef
@@ -153,6 +158,7 @@ class CG(DefinedNamespace):
     editRationale: URIRef
     effectiveFrom: URIRef
     effectiveUntil: URIRef
+    endedOn: URIRef
     excludesPayer: URIRef
     expectedImprovement: URIRef
     expectsDocumentation: URIRef
@@ -171,6 +177,8 @@ class CG(DefinedNamespace):
     hasLine: URIRef
     hierarchicalCodes: URIRef
     impliesPayer: URIRef
+    headerChildren: URIRef
+    headerSpan: URIRef
     inCategory: URIRef
     inFhirSystem: URIRef
     inFullCodeSet: URIRef
@@ -240,6 +248,8 @@ class CG(DefinedNamespace):
     url: URIRef
     usesCodeGroup: URIRef
     valueIsPayerName: URIRef
+    validFrom: URIRef
+    validUntil: URIRef
     windowDays: URIRef
 
 
@@ -262,15 +272,11 @@ def procedure_code_iri(notation: str) -> URIRef:
     return URIRef(BASE + f"code/{system or 'unknown'}/" + quote(notation, safe=""))
 
 
-def icd10cm_dotted(code: str) -> str:
-    """ICD-10-CM code with its dot (M5459 -> M54.59), upper case."""
-    code = code.strip().upper().replace(".", "")
-    return code if len(code) <= 3 else f"{code[:3]}.{code[3:]}"
-
-
 def diagnosis_iri(code: str, system: str = "icd10cm") -> URIRef:
     if system == "icd10cm":
         return URIRef(str(ICD10CM) + quote(icd10cm_dotted(code), safe="."))
+    if system == "icd9cm":
+        return URIRef(str(ICD9CM) + quote(icd9cm_dotted(code), safe="."))
     return URIRef(BASE + f"code/{system}/" + quote(code.strip().upper(), safe="."))
 
 

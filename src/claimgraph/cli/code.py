@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import importlib
 import json
 import os
@@ -81,6 +82,15 @@ def code(
             help="Code-set store to read (default: $CLAIMGRAPH_STORE, else the user data folder).",
         ),
     ] = None,
+    on: Annotated[
+        str | None,
+        typer.Option(
+            "--on",
+            metavar="DATE",
+            help="Show the code as of this service date (YYYY-MM-DD): billable or not, and "
+            "the release in force.",
+        ),
+    ] = None,
 ) -> None:
     """Show one code's card: descriptor, what articles get wrong, modifiers, documentation,
     denial reasons, related codes, diagnoses, the rules that apply and their sources.
@@ -89,9 +99,13 @@ def code(
     release's descriptor and dates next to the curated one, and a code only the imports know
     gets a card of its own.
 
+    A diagnosis code (ICD-10-CM, or ICD-9-CM before 2015-10-01) shows its history: the days
+    it was billable or a category header, from the bundled CDC/CMS releases, and its category,
+    block and chapter. `--on DATE` says what the release in force on that day says.
+
     `claimgraph code search WORDS...` finds codes by the words of their descriptors.
 
-    Example: claimgraph code E1392 --payer medicare
+    Example: claimgraph code E1392 --payer medicare; claimgraph code M54.5 --on 2021-06-01
     """
     if code == "search":
         words = " ".join(" ".join(text or []).split())
@@ -108,7 +122,8 @@ def code(
     chosen = pick_format(fmt, output, ("table", "json"))
     from ..card import build_card, render
 
-    card = build_card(code, payer, codeset_store=store)
+    day = _date(on) if on is not None else None
+    card = build_card(code, payer, codeset_store=store, on=day)
     if chosen == "json":
         with output_to(output, force) as out:
             json.dump(card.as_dict(), out, indent=2)
@@ -125,6 +140,13 @@ def code(
             out.write(buffer.getvalue())
     else:
         render(card)
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise ClaimgraphError(f"--on takes a date as YYYY-MM-DD, not {text!r}") from None
 
 
 def search(

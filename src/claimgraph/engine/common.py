@@ -20,7 +20,7 @@ from functools import cache
 from typing import TypeVar
 from urllib.parse import unquote
 
-from rdflib import RDF, Graph, Literal, URIRef
+from rdflib import RDF, Graph, URIRef
 from rdflib.term import Node
 
 from ..findings import Finding
@@ -30,12 +30,10 @@ from ..namespaces import (
     CG,
     CODE,
     DCT,
-    ICD10CM,
     MODIFIER,
     SCHEME,
     SH,
     SKOS,
-    icd10cm_dotted,
     payer_iri,
 )
 
@@ -95,12 +93,13 @@ def enrichment(claims_graph: Graph, *, tables: bool = True) -> list[Triple]:
     """Facts the rules need about the codes `claims_graph` uses, beyond the bundled graph.
 
     Procedure codes get `skos:inScheme` from their IRI (code/hcpcs/ -> scheme:hcpcs); modifiers
-    their modifier scheme; diagnoses found in the ICD-10-CM index `a cg:ICD10CMCode` and
-    `cg:billable`; plus whatever the imported code sets know and the imported CMS tables say
-    about these codes (`table_facts`; `tables=False` leaves them out, for a caller that
-    memoises facts per code and adds `table_facts` per batch). Unknown codes get nothing.
+    their modifier scheme; ICD-10-CM and ICD-9-CM diagnoses their billable and header spans
+    from the bundled ICD index (`icdfacts.diagnosis_facts`); plus whatever the imported code
+    sets know and the imported CMS tables say about these codes (`table_facts`; `tables=False`
+    leaves them out, for a caller that memoises facts per code and adds `table_facts` per
+    batch). Unknown codes get nothing.
     """
-    from .. import icd
+    from ..icdfacts import diagnosis_facts
 
     out: list[Triple] = []
     procedures = {o for o in claims_graph.objects(None, CG.procedureCode) if isinstance(o, URIRef)}
@@ -117,13 +116,7 @@ def enrichment(claims_graph: Graph, *, tables: bool = True) -> list[Triple]:
             scheme = "cpt-modifiers" if _CPT_MODIFIER_RE.match(notation) else "hcpcs-modifiers"
             out.append((mod, SKOS.inScheme, SCHEME[scheme]))
     for dx in sorted(diagnoses):
-        notation = _local(dx, str(ICD10CM))
-        if notation is None:
-            continue
-        found = icd.lookup(notation) if notation == icd10cm_dotted(notation) else None
-        if found is not None:
-            out.append((dx, RDF.type, CG.ICD10CMCode))
-            out.append((dx, CG.billable, Literal(found[0])))
+        out.extend(diagnosis_facts(str(dx)))
     out.extend(_codestore_facts(procedures, modifiers))
     if tables:
         out.extend(table_facts(procedures, modifiers, billed_together(claims_graph) or None))

@@ -93,29 +93,29 @@ def _with_context(query: str) -> str:
     cg = str(CG)
     return (
         query[:head]
-        + f"SELECT ?this ?claim ?cid ?ln ?code ?date{projected} WHERE {{ {{"
+        + f"SELECT ?this ?cg__claim ?cg__cid ?cg__ln ?cg__code ?cg__date{projected} WHERE {{ {{"
         + query[where + len(" WHERE {") :]
-        + f""" OPTIONAL {{ ?owner <{cg}hasLine> ?this }}
-  BIND (COALESCE(?owner, ?this) AS ?claim)
-  OPTIONAL {{ ?claim <{cg}claimId> ?cid }}
-  OPTIONAL {{ ?this <{cg}lineNumber> ?ln }}
-  OPTIONAL {{ ?this <{cg}procedureCode> ?code }}
-  OPTIONAL {{ ?this <{cg}serviceDate> ?date }} }}"""
+        + f""" OPTIONAL {{ ?cg__owner <{cg}hasLine> ?this }}
+  BIND (COALESCE(?cg__owner, ?this) AS ?cg__claim)
+  OPTIONAL {{ ?cg__claim <{cg}claimId> ?cg__cid }}
+  OPTIONAL {{ ?this <{cg}lineNumber> ?cg__ln }}
+  OPTIONAL {{ ?this <{cg}procedureCode> ?cg__code }}
+  OPTIONAL {{ ?this <{cg}serviceDate> ?cg__date }} }}"""
     )
 
 
 def _finding(row: dict[str, str], e: Any, project: tuple[str, ...]) -> Finding:
     from .common import fill_template
 
-    claim = row.get("claim", "")
-    line = int(row["ln"]) if row.get("ln", "").isdigit() else None
-    code = urllib.parse.unquote(row["code"].rsplit("/", 1)[-1]) if row.get("code") else None
+    claim = row.get("cg__claim", "")
+    line = int(row["cg__ln"]) if row.get("cg__ln", "").isdigit() else None
+    code = urllib.parse.unquote(row["cg__code"].rsplit("/", 1)[-1]) if row.get("cg__code") else None
     values = {v: row[v] for v in project if v in row}
     return Finding(
-        claim=row.get("cid") or urllib.parse.unquote(claim.rstrip("/").rsplit("/", 1)[-1]),
+        claim=row.get("cg__cid") or urllib.parse.unquote(claim.rstrip("/").rsplit("/", 1)[-1]),
         line=line, rule=e.rule, severity=e.severity, code=code if line is not None else None,
         message=fill_template(e.message, values), source=e.source,
-        service_date=row.get("date") or None, facts=tuple(sorted(values.items())), uid=claim,
+        service_date=row.get("cg__date") or None, facts=tuple(sorted(values.items())), uid=claim,
     )  # fmt: skip
 
 

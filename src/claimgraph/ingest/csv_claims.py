@@ -15,7 +15,16 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from .model import BOOLEAN_FIELDS, DOCUMENT_FIELDS, NUMBER_FIELDS, ClaimData, DocumentData, LineData
+from .model import (
+    BOOLEAN_FIELDS,
+    DOCUMENT_FIELDS,
+    NUMBER_FIELDS,
+    ClaimData,
+    DocumentData,
+    LineData,
+    resolve_diagnoses,
+    split_diagnosis,
+)
 
 CLAIM_COLUMNS = ("claim_id", "payer", "patient", "diagnoses")
 LINE_COLUMNS = ("code", "modifiers", "units", "service_date", "body_site", "description")
@@ -142,6 +151,7 @@ def read_csv(path: Path, warn: Warn = None, documents: Path | None = None) -> It
             differing += any(row.get(c) and row.get(c) != first.get(c) for c in CLAIM_COLUMNS[1:])
         else:
             if claim is not None:
+                resolve_diagnoses(claim)
                 yield claim
             if cid is not None:
                 if cid in seen:
@@ -159,10 +169,10 @@ def read_csv(path: Path, warn: Warn = None, documents: Path | None = None) -> It
                 id=cid,
                 payer=row.get("payer") or None,
                 patient=row.get("patient") or None,
-                diagnoses=[
-                    ("icd10cm", d.strip())
-                    for d in _SPLIT_DX.split(row.get("diagnoses", ""))
-                    if d.strip()
+                diagnoses=[  # "M54.5" or "icd9:250.00": system '' when not stated
+                    dx
+                    for dx in map(split_diagnosis, _SPLIT_DX.split(row.get("diagnoses", "")))
+                    if dx[1]
                 ],
                 documents=docs.pop(cid, []) if cid is not None else [],
             )
@@ -170,6 +180,7 @@ def read_csv(path: Path, warn: Warn = None, documents: Path | None = None) -> It
         if line is not None:
             claim.lines.append(line)
     if claim is not None:
+        resolve_diagnoses(claim)
         yield claim
     if warn and differing:
         warn(

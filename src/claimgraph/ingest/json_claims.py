@@ -9,11 +9,20 @@ from typing import Any
 
 from ..errors import InputError
 from .jsonstream import iter_array, open_text
-from .model import DOCUMENT_FIELDS, ClaimData, DocumentData, LineData
+from .model import (
+    DOCUMENT_FIELDS,
+    ClaimData,
+    DocumentData,
+    LineData,
+    diagnosis_system,
+    resolve_diagnoses,
+    split_diagnosis,
+)
 
 CLAIM_KEYS = {"id", "payer", "patient", "diagnoses", "lines", "documents"}
 LINE_KEYS = {"code", "modifiers", "units", "service_date", "body_site", "description"}
 DOCUMENT_KEYS = {"type", "line", *DOCUMENT_FIELDS}
+DIAGNOSIS_KEYS = {"code", "system"}
 
 
 def load_json(path: Path) -> Any:
@@ -52,9 +61,7 @@ def claim_from_json(obj: Any, index: int, unknown: set[str]) -> ClaimData:
     if isinstance(obj.get("patient"), dict | list):
         raise PatientNotAnId
     claim.patient = obj.get("patient")
-    claim.diagnoses = [
-        ("icd10cm", d) for d in _list(obj.get("diagnoses")) if isinstance(d, str) and d.strip()
-    ]
+    claim.diagnoses = _diagnoses(_list(obj.get("diagnoses")), unknown)
     for ln in _list(obj.get("lines")):
         if not isinstance(ln, dict):
             claim.lines.append(LineData())
@@ -82,7 +89,31 @@ def claim_from_json(obj: Any, index: int, unknown: set[str]) -> ClaimData:
                 fields={k: doc[k] for k in DOCUMENT_FIELDS if k in doc},
             )
         )
+    resolve_diagnoses(claim)  # a diagnosis without a system: by its shape, else the dates
     return claim
+
+
+def _diagnoses(items: list[Any], unknown: set[str]) -> list[tuple[str, str]]:
+    """Diagnoses given as "M54.5", "icd9:250.00" or {"code": "250.00", "system": "icd9cm"},
+    as (system, code); system '' when not stated."""
+    out = []
+    for d in items:
+        if isinstance(d, str):
+            system, code = split_diagnosis(d)
+        elif isinstance(d, dict):
+            unknown.update(f"diagnosis.{k}" for k in d.keys() - DIAGNOSIS_KEYS)
+            raw, value = d.get("system"), d.get("code")
+            if not isinstance(value, str):
+                continue
+            system = diagnosis_system(raw) or ""
+            if raw is not None and not system:
+                unknown.add("diagnosis.system (not icd9cm or icd10cm)")
+            code = value.strip()
+        else:
+            continue
+        if code:
+            out.append((system, code))
+    return out
 
 
 CLAIMS_SHAPE = 'a JSON object with a "claims" list'

@@ -63,6 +63,49 @@ DOCUMENT_TYPES = (
 PAYERS = ("medicare", "medicaid", "commercial", "aetna", "bcbs")
 
 
+# Diagnosis code systems a claim file may name ("system" field or "icd9:" prefix); a diagnosis
+# without one is ICD-9-CM when it starts with a digit, ICD-10-CM when it starts with a letter
+# other than E or V (ICD-9-CM has only E and V codes with letters), else by the claim's dates:
+# ICD-9-CM when its earliest service date is before 2015-10-01 (docs/formats.md).
+DIAGNOSIS_SYSTEMS = {
+    "icd10cm": "icd10cm", "icd10": "icd10cm", "icd-10-cm": "icd10cm",
+    "icd9cm": "icd9cm", "icd9": "icd9cm", "icd-9-cm": "icd9cm",
+}  # fmt: skip
+ICD10_START = "2015-10-01"
+_DX_PREFIX = re.compile(r"^\s*(icd-?10(?:-?cm)?|icd-?9(?:-?cm)?)\s*:\s*", re.I)
+
+
+def diagnosis_system(name: Any) -> str | None:
+    """'icd9cm', 'ICD-9-CM', 'icd9' -> 'icd9cm' (likewise ICD-10-CM); None for anything else."""
+    return DIAGNOSIS_SYSTEMS.get(name.strip().lower()) if isinstance(name, str) else None
+
+
+def split_diagnosis(text: str) -> tuple[str, str]:
+    """'icd9:250.00' -> ('icd9cm', '250.00'); 'M54.5' -> ('', 'M54.5') (system not stated)."""
+    m = _DX_PREFIX.match(text)
+    if m:
+        return diagnosis_system(m[1]) or "", text[m.end() :].strip()
+    return "", text.strip()
+
+
+def resolve_diagnoses(claim: ClaimData) -> None:
+    """Give each diagnosis without a stated system ('') its system (see DIAGNOSIS_SYSTEMS)."""
+    if all(system for system, _code in claim.diagnoses):
+        return
+    dates = [
+        iso for ln in claim.lines if isinstance(ln.service_date, str)
+        if (iso := _iso_date(ln.service_date))
+    ]  # fmt: skip
+    by_date = "icd9cm" if dates and min(dates) < ICD10_START else "icd10cm"
+    out = []
+    for system, code in claim.diagnoses:
+        if not system:
+            first = code.strip()[:1].upper()
+            system = "icd9cm" if first.isdigit() else by_date if first in "EV" else "icd10cm"
+        out.append((system, code))
+    claim.diagnoses = out
+
+
 @dataclass
 class LineData:
     code: Any = None
