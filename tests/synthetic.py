@@ -111,7 +111,7 @@ def line_rows(claims: Iterator[dict[str, Any]] | list[dict[str, Any]]) -> Iterat
             "claim_id": c.get("id"),
             "patient": c.get("patient"),
             "payer": c.get("payer"),
-            "diagnoses": [d for d in c.get("diagnoses") or [] if isinstance(d, str)],
+            "diagnoses": [_diagnosis(d) for d in c.get("diagnoses") or [] if _diagnosis(d)],
             "documents": json.dumps(c["documents"]) if c.get("documents") else None,
         }
         lines = [ln for ln in c.get("lines") or [] if isinstance(ln, dict)]
@@ -125,6 +125,18 @@ def line_rows(claims: Iterator[dict[str, Any]] | list[dict[str, Any]]) -> Iterat
                 **{k: ln.get(k) for k in LINE_FIELDS},
                 "modifiers": [mods] if isinstance(mods, str) else list(mods or []),
             }
+
+
+def _diagnosis(d: Any) -> str | None:
+    """A JSON contract diagnosis as claim-lines text: "M54.5", or "icd9cm:250.00" when its
+    object states a system."""
+    if isinstance(d, str):
+        return d
+    if isinstance(d, dict) and isinstance(d.get("code"), str):
+        system = d.get("system")
+        known = isinstance(system, str) and system.lower().replace("-", "").startswith("icd")
+        return f"{system}:{d['code']}" if known else d["code"]
+    return None
 
 
 def arrow_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

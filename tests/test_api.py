@@ -107,6 +107,24 @@ def test_arrow_table_and_numbered_columns_give_the_cli_findings(
                     PLACE) == expected  # fmt: skip
 
 
+def test_diagnosis_systems_as_the_json_contract_says_them() -> None:
+    """ICD-9-CM on a 2014 claim: stated by struct items, by prefix, by the code's shape."""
+    dx = [{"code": "250.00", "system": "icd9cm"}, "icd9:V30.00", "496", "M54.50"]
+    line = {"code": "97112", "units": 1, "service_date": "2014-06-02"}
+    claim = {"id": "CLM-9", "payer": "medicare", "patient": "P-9", "diagnoses": dx,
+             "lines": [line]}  # fmt: skip
+    expected = claimgraph.validate([claim], jobs=1).records()
+    assert "CODE-02" in {f["rule"] for f in expected}  # M54.50 before ICD-10-CM
+    structs = [{"code": "250.00", "system": "icd9cm"}, {"code": "V30.00", "system": "icd9"},
+               {"code": "496", "system": None}, {"code": "M54.50", "system": None}]  # fmt: skip
+    row = {"claim_id": "CLM-9", "payer": "medicare", "patient": "P-9", **line}
+    for cell in (structs, "icd9cm:250.00;icd9:V30.00;496;M54.50"):
+        table = pa.Table.from_pylist([{**row, "diagnoses": cell}])
+        assert claimgraph.validate(table, jobs=1).records() == [
+            {**r, "position": "row 1"} for r in expected
+        ]
+
+
 def test_documents_as_a_list_of_objects(claims: list[dict]) -> None:
     pd = pytest.importorskip("pandas")
     rows = list(line_rows(claims[:80]))

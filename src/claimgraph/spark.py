@@ -17,8 +17,8 @@ patient's visits; the MUE and PTP edits: a patient's day), so:
 
 What the executors need is shipped once, in a broadcast: the compiled checks and knowledge
 graph (the fast engine's state), every rule's context, the column mapping and the options.
-The ICD-10-CM index is in the wheel's dependencies (simple-icd-10-cm); imported code sets are
-read where the executors run (`CLAIMGRAPH_STORE`), until the Knowledge value carries them.
+The dated ICD index is part of the installed package; imported code sets are read where the
+executors run (`CLAIMGRAPH_STORE`), until the Knowledge value carries them.
 """
 
 from __future__ import annotations

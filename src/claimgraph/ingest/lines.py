@@ -10,7 +10,9 @@ Cells keep their types: numbers, dates and timestamps (a service date), booleans
 field (modifiers, diagnoses) is a list cell, numbered columns (`modifier_1` ... `modifier_4`,
 `diagnosis_1` ... `diagnosis_12`) or text separated by `;` or `|` as in the CSV contract.
 `documents` holds the claim's documents as JSON contract objects (a list of dicts or its JSON
-text), read from the claim's first row like the other claim-level cells.
+text), read from the claim's first row like the other claim-level cells. Diagnoses follow the
+JSON and CSV contracts (docs/formats.md, "Which code system a diagnosis is in"): `M54.50`,
+`icd9:250.00`, or `{"code": ..., "system": ...}` items of a list column (Arrow structs).
 
 A claim is a run of consecutive rows with the same claim id, billing provider and patient; the
 same claim again further on is an error naming the row. A row whose line cells are all empty
@@ -29,7 +31,7 @@ from functools import cache
 from typing import Any
 
 from ..errors import InputError
-from .model import ClaimData, DocumentData
+from .model import ClaimData, DocumentData, resolve_diagnoses
 from .tabular import Profile, _claim, _diagnoses, _finish, _line, integer
 
 Warn = Callable[[str], None] | None
@@ -211,6 +213,30 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _contract_diagnoses(
+    row: Cells, cols: tuple[str, ...] | None, unknown: set[str]
+) -> list[tuple[str, str]]:
+    """The claim's diagnoses as the JSON contract reads them: list items (text or
+    {"code", "system"} objects) and `;`/`|`-separated text, system '' when not stated."""
+    from .json_claims import _diagnoses
+
+    items: list[Any] = []
+    for c in cols or ():
+        value = row.cells.get(c)
+        if is_list(value):
+            items.extend(_plain(v) if isinstance(v, Mapping) else text(v) for v in as_list(value))
+        elif value is not None:
+            items.extend(row.each((c,)))
+    return _diagnoses(items, unknown)
+
+
+def _done(claim: ClaimData, numbers: list[int | None], contract: bool) -> ClaimData:
+    claim = _finish(claim, numbers)
+    if contract:
+        resolve_diagnoses(claim)  # a diagnosis without a system: by its shape and the dates
+    return claim
+
+
 # --------------------------------------------------------------------------------- rows
 
 
@@ -222,15 +248,18 @@ def read_rows(
     start: int = 1,
     source_col: str | None = None,
     lower: bool = True,
+    warn: Warn = None,
 ) -> Iterator[ClaimData]:
     """Claims of `rows` (one mapping of column -> value per line), in order; `where` names the
     input in errors and in `ClaimData.source`; positions are `row N` counting from `start`.
     `source_col`: a column naming each row's source instead (part of the claim's identity);
-    `lower=False`: the column names are lower case already."""
+    `lower=False`: the column names are lower case already; `warn` receives one warning
+    naming values that were ignored (never the values)."""
     p = profile or claim_lines_profile()
     id_cols, provider_cols, patient_cols = (
         p.claim.get("id"), p.claim.get("provider"), p.claim.get("patient"))  # fmt: skip
     documents = p.name == PROFILE_NAME
+    unknown: set[str] = set()
     seen: dict[tuple[str | None, ...], int] = {}
     claim: ClaimData | None = None
     current: tuple[str | None, ...] = ()
@@ -243,7 +272,7 @@ def read_rows(
         key = (cid, row.first(provider_cols), row.first(patient_cols), origin)
         if claim is None or cid is None or key != current:
             if claim is not None:
-                yield _finish(claim, numbers)
+                yield _done(claim, numbers, documents)
             if cid is not None:
                 if key in seen:
                     raise InputError(
@@ -257,8 +286,9 @@ def read_rows(
             current = key
             claim = _claim(row, p, index, n)
             claim.position, claim.source = f"row {n}", origin
-            if documents:
+            if documents:  # the built-in columns: documents, diagnoses as the JSON contract's
                 claim.documents = _documents(row.cells.get(DOCUMENTS), where, f"row {n}")
+                claim.diagnoses = _contract_diagnoses(row, p.claim.get("diagnoses"), unknown)
             numbers = []
         line = _line(row, p)
         if any(v not in (None, []) for v in vars(line).values()):
@@ -268,7 +298,9 @@ def read_rows(
             if dx not in claim.diagnoses:
                 claim.diagnoses.append(dx)
     if claim is not None:
-        yield _finish(claim, numbers)
+        yield _done(claim, numbers, documents)
+    if unknown and warn:
+        warn(f"{where}: ignored values outside the claim lines: {', '.join(sorted(unknown))}")
 
 
 __all__ = [

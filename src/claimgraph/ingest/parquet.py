@@ -103,7 +103,7 @@ def read_batches(
             row += len(values)
             yield from values
 
-    for claim in read_rows(rows(), p, where=where, lower=False):
+    for claim in read_rows(rows(), p, where=where, lower=False, warn=warn):
         if fmt and profile is None:
             claim.format = fmt
         yield claim

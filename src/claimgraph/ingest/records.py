@@ -141,7 +141,7 @@ def _table_claims(
         for start in range(0, len(table), PANDAS_CHUNK):
             yield from table.iloc[start : start + PANDAS_CHUNK].to_dict("records")
 
-    yield from read_rows(rows(), p, where=where)
+    yield from read_rows(rows(), p, where=where, warn=warn)
 
 
 def _items(
