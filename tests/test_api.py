@@ -125,6 +125,21 @@ def test_diagnosis_systems_as_the_json_contract_says_them() -> None:
         ]
 
 
+def test_any_table_with_to_arrow(claims: list[dict]) -> None:
+    """A polars DataFrame (or any table with `to_arrow()`) reads as its Arrow table."""
+    table = pa.Table.from_pylist(arrow_rows(list(line_rows(claims[:60]))))
+
+    class Frame:  # what polars.DataFrame offers
+        columns = table.column_names
+
+        def to_arrow(self) -> Any:
+            return table
+
+    assert claimgraph.validate(Frame(), jobs=1).records() == claimgraph.validate(
+        table, jobs=1
+    ).records()
+
+
 def test_documents_as_a_list_of_objects(claims: list[dict]) -> None:
     pd = pytest.importorskip("pandas")
     rows = list(line_rows(claims[:80]))

@@ -113,7 +113,11 @@ def validate(
         "warn": warn, "shapes": shapes, "rules_profile": rules_profile, "baseline": baseline,
         "waivers": waivers, "today": today,
     }  # fmt: skip
-    if is_paths(source) and (profile is None or isinstance(profile, str)):
+    if (
+        is_paths(source)
+        and (profile is None or isinstance(profile, str))
+        and profile != "claim-lines"
+    ):
         paths = [Path(os.fspath(p)) for p in (source if isinstance(source, list | tuple)
                                                else [source])]  # fmt: skip
         return validate_files(

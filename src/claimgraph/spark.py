@@ -93,9 +93,9 @@ def validate(
     Returns a DataFrame with the report's fields as columns (`report.arrow.FINDING_COLUMNS`).
     """
     F = _pyspark()
-    from .ingest.lines import check_columns, claim_lines_profile
+    from .ingest.lines import check_columns, resolve_profile
 
-    p = _profile(profile) or claim_lines_profile()
+    p = resolve_profile(profile)
     check_columns(df.columns, p, "the DataFrame", None)
     if history is not None:
         check_columns(history.columns, p, "the history DataFrame", None)
@@ -170,14 +170,6 @@ def _rows(df: Any, p: Profile, source: Any, F: Any) -> Any:
     wanted = profile_columns(p)
     kept = [F.col(c) for c in df.columns if c.lower() in wanted]
     return df.select(*kept, source.alias(SOURCE), F.monotonically_increasing_id().alias(ROW))
-
-
-def _profile(profile: str | Profile | None) -> Profile | None:
-    if profile is None or not isinstance(profile, str):
-        return profile
-    from .ingest.tabular import load_profile
-
-    return load_profile(profile)
 
 
 def _job(p: Profile, source: str, rules: Iterable[str], payer: str | None) -> Job:

@@ -64,6 +64,17 @@ def claim_lines_profile() -> Profile:
     )  # fmt: skip
 
 
+def resolve_profile(profile: str | Profile | None) -> Profile:
+    """A mapping by name (`claim-lines`, `rif-carrier` ...) or TOML file; None: `claim-lines`."""
+    if profile is None or profile == PROFILE_NAME:
+        return claim_lines_profile()
+    if not isinstance(profile, str):
+        return profile
+    from .tabular import load_profile
+
+    return load_profile(profile)
+
+
 def profile_columns(profile: Profile) -> set[str]:
     """Every column the mapping reads (lower case), with `documents` for the built-in one."""
     extra = {DOCUMENTS} if profile.name == PROFILE_NAME else set()
@@ -311,5 +322,6 @@ __all__ = [
     "claim_lines_profile",
     "profile_columns",
     "read_rows",
+    "resolve_profile",
     "text",
 ]

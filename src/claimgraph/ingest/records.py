@@ -99,15 +99,19 @@ def claims_from(
 
 
 def _profile(profile: str | Profile | None) -> Profile | None:
-    if profile is None or not isinstance(profile, str):
-        return profile
-    from .tabular import load_profile
+    from .lines import resolve_profile
 
-    return load_profile(profile)
+    return None if profile is None else resolve_profile(profile)
 
 
-def _profile_arg(profile: str | Profile) -> str:
-    """A profile as `read_claims` takes it: a built-in name or a mapping file's path."""
+def _profile_arg(profile: str | Profile) -> str | None:
+    """A profile as `read_claims` takes it: a built-in name or a mapping file's path (None:
+    the built-in claim lines, which Parquet files default to)."""
+    from .lines import PROFILE_NAME
+
+    name = profile if isinstance(profile, str) else profile.name
+    if name == PROFILE_NAME:
+        return None
     return profile if isinstance(profile, str) else profile.source
 
 
