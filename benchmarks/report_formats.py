@@ -16,7 +16,7 @@ from claimgraph.findings import Finding
 from claimgraph.knowledge import Knowledge
 from claimgraph.report import write
 from claimgraph.report.context import context
-from claimgraph.validate import ValidationResult
+from claimgraph.validation import ValidationResult
 
 FORMATS = ("table", "json", "jsonl", "csv", "tsv", "turtle", "html", "xlsx")
 

@@ -83,7 +83,7 @@ def write_claims(path: Path, n: int, codes: list[str], seed: int = 1) -> None:
 
 def _child(path: str, jobs: int) -> None:
     """Validate `path` as the CLI does and print a JSON line of figures."""
-    from claimgraph.validate import validate_files
+    from claimgraph.validation import validate_files
 
     start = time.perf_counter()
     result = validate_files([path], engine="fast", jobs=jobs, progress=False)

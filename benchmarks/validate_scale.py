@@ -28,7 +28,7 @@ TARGETS = {"claims_per_s": 2000, "wall_100k_s": 60, "rss_mb": 1024, "one_claim_s
 
 def _one_size(path: str, jobs: int) -> None:
     """Child process: validate `path` like the CLI does and print a JSON line of figures."""
-    from claimgraph.validate import validate_files
+    from claimgraph.validation import validate_files
 
     start = time.perf_counter()
     result = validate_files([path], engine="fast", jobs=jobs, progress=False)

@@ -11,7 +11,7 @@ import pytest
 from claimgraph.engine import fast, reference
 from claimgraph.ingest.json_claims import claim_from_json
 from claimgraph.knowledge import Knowledge
-from claimgraph.validate import validate_files
+from claimgraph.validation import validate_files
 
 RULE = '''
 @prefix sh:    <http://www.w3.org/ns/shacl#> .

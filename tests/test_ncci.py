@@ -261,7 +261,7 @@ def test_without_tables_each_rule_gives_one_info_per_run(engine: str, empty: Pat
 
 
 def test_the_run_level_info_says_what_to_import(empty: Path) -> None:
-    from claimgraph.validate import validate_files
+    from claimgraph.validation import validate_files
 
     found = validate_files([CLAIMS / "NCCI-01-pass.json"], rules=list(NEW_RULES)).findings
     fixes = {f.rule: f.fix for f in found}

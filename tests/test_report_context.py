@@ -15,7 +15,7 @@ from claimgraph.kg import new_graph
 from claimgraph.knowledge import Knowledge
 from claimgraph.namespaces import CG, DCT, SOURCE, rule_iri
 from claimgraph.report.context import context, finding_key, rule_context
-from claimgraph.validate import validate_files
+from claimgraph.validation import validate_files
 
 CLAIM = {
     "payer": "medicare",

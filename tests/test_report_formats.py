@@ -22,7 +22,7 @@ from claimgraph.namespaces import CG, DCT, SH
 from claimgraph.report import CSV_COLUMNS, write
 from claimgraph.report.records import FIELDS
 from claimgraph.tabular import safe_cell, write_delimited
-from claimgraph.validate import ValidationResult, validate_files
+from claimgraph.validation import ValidationResult, validate_files
 
 FORMULA = "=1+1"
 HOSTILE = '<script>alert("x")</script>'

@@ -10,7 +10,7 @@ import pytest
 from claimgraph.engine.common import fill_template, template_facts, template_vars
 from claimgraph.ingest.model import ClaimData, LineData
 from claimgraph.knowledge import Knowledge
-from claimgraph.validate import validate_files
+from claimgraph.validation import validate_files
 
 # A rule over the claim's diagnoses that names each one (codes are no patient data).
 RULES = '''

@@ -254,7 +254,7 @@ def test_a_bad_profile_is_one_line(runner: CliRunner, claims: Path, tmp_path: Pa
 
 def test_workflow_files_are_checked_before_the_claims(tmp_path: Path) -> None:
     """A bad profile fails fast, before any claim is read (a missing claims file is not met)."""
-    from claimgraph.validate import validate_files
+    from claimgraph.validation import validate_files
 
     bad = write(tmp_path / "p.toml", '[[rule]]\nid = "NOPE-01"\nseverity = "off"\n')
     with pytest.raises(ClaimgraphError, match="unknown rule id NOPE-01"):

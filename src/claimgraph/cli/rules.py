@@ -57,7 +57,7 @@ def rules(
     from ..errors import ClaimgraphError
     from ..knowledge import Knowledge
     from ..report import rule_rows
-    from ..validate import check_payer
+    from ..validation import check_payer
 
     chosen = pick_format(fmt, output, TABLE_FORMATS, "table")
     kn = Knowledge.bundled().with_rules(shapes or ())

@@ -22,7 +22,9 @@ from .common import (
 if TYPE_CHECKING:
     from ..knowledge import Knowledge
 
-REPORT_FORMATS = ("table", "json", "jsonl", "csv", "tsv", "turtle", "html", "xlsx", "fhir")
+REPORT_FORMATS = (
+    "table", "json", "jsonl", "csv", "tsv", "turtle", "html", "xlsx", "fhir", "parquet",
+)  # fmt: skip
 
 
 class FailOn(StrEnum):
@@ -85,7 +87,8 @@ def validate(
         typer.Argument(
             metavar="FILE",
             help="Claim files or folders: JSON, JSON Lines, CSV, Turtle, N-Triples, JSON-LD, "
-            "FHIR R4 (Claim, ExplanationOfBenefit, Bundle, NDJSON), X12 837P, CMS RIF.",
+            "FHIR R4 (Claim, ExplanationOfBenefit, Bundle, NDJSON), X12 837P, CMS RIF, "
+            "Parquet claim lines.",
             show_default=False,
         ),
     ] = None,
@@ -124,8 +127,8 @@ def validate(
         str | None,
         typer.Option(
             "--profile",
-            help="Column mapping for tabular claims: rif-carrier, rif-dme (CMS RIF extracts) "
-            "or a mapping file (TOML).",
+            help="Column mapping for tabular and Parquet claims: rif-carrier, rif-dme (CMS RIF "
+            "extracts) or a mapping file (TOML).",
             metavar="NAME|FILE",
         ),
     ] = None,
@@ -186,7 +189,7 @@ def validate(
     """Check claims against the coverage rules and report what to fix.
 
     The report format follows --format, else the -o suffix (.json .jsonl .csv .tsv .ttl
-    .html .xlsx), else table. With -o or --format jsonl the one-line summary goes to stderr
+    .html .xlsx .parquet), else table. With -o or --format jsonl the one-line summary goes to stderr
     (unless -q).
 
     Exit status: 0 no finding reaches --fail-on, 1 one does, 2 unreadable input or bad usage.
@@ -208,7 +211,7 @@ def validate(
             err(f"warning: {message}")
 
     if endpoint:
-        from ..validate import validate_endpoint
+        from ..validation import validate_endpoint
 
         if files:
             raise ClaimgraphError("give claim files or --endpoint, not both")
@@ -228,7 +231,7 @@ def validate(
     else:
         if not files:
             raise ClaimgraphError("no claim files given (or use --endpoint URL --graph IRI)")
-        from ..validate import validate_files
+        from ..validation import validate_files
 
         result = validate_files(
             files,

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import TYPE_CHECKING
@@ -77,22 +77,44 @@ def finding_key(f: Finding) -> str:
     return digest[:KEY_LENGTH]
 
 
+@dataclass(frozen=True)
+class Contexts:
+    """What `with_contexts` adds to findings: each rule's context, by rule id, and the fixes
+    of rule parts that say something else than their rule, by (rule id, message)."""
+
+    rules: Mapping[str, RuleContext | None]
+    part_fixes: Mapping[tuple[str, str], str]
+
+
 def context(findings: Iterable[Finding], knowledge: Knowledge) -> list[Finding]:
     """The findings with their rule context (from `knowledge`'s rulebook and graph) and key
-    filled (fields the engines set are kept)."""
+    filled (fields the engines set are kept); only the rules of these findings are read."""
     rulebook, graph = knowledge.rulebook, knowledge.graph
-    contexts: dict[str, RuleContext | None] = {}
-    part_fixes = _part_fixes(graph, rulebook)
+    findings = list(findings)
+    rules: dict[str, RuleContext | None] = {}
+    for f in findings:
+        if f.rule not in rules:
+            rule = rulebook.rules.get(f.rule)
+            rules[f.rule] = rule_context(graph, rule) if rule is not None else None
+    return with_contexts(findings, Contexts(rules, _part_fixes(graph, rulebook)))
+
+
+def rule_contexts(knowledge: Knowledge) -> Contexts:
+    """The context of every rule of `knowledge` (what `with_contexts` takes)."""
+    rulebook, graph = knowledge.rulebook, knowledge.graph
+    rules = {rid: rule_context(graph, rule) for rid, rule in rulebook.rules.items()}
+    return Contexts(rules, _part_fixes(graph, rulebook))
+
+
+def with_contexts(findings: Iterable[Finding], contexts: Contexts) -> list[Finding]:
+    """The findings with the context of their rule from `contexts` and their key filled."""
     out = []
     for f in findings:
-        if f.rule not in contexts:
-            rule = rulebook.rules.get(f.rule)
-            contexts[f.rule] = rule_context(graph, rule) if rule is not None else None
-        ctx = contexts[f.rule]
+        ctx = contexts.rules.get(f.rule)
         if ctx is None:
             out.append(f if f.key else dataclasses.replace(f, key=finding_key(f)))
             continue
-        fix = part_fixes.get((f.rule, " ".join(f.message.split())), ctx.fix)
+        fix = contexts.part_fixes.get((f.rule, " ".join(f.message.split())), ctx.fix)
         fix = fix.replace("{service_date}", f.service_date or "the service date")
         out.append(
             dataclasses.replace(
@@ -217,4 +239,13 @@ def rule_context(g: Graph, rule: Rule) -> RuleContext:
     )
 
 
-__all__ = ["KEY_LENGTH", "RuleContext", "context", "finding_key", "rule_context", "source_ref"]
+__all__ = [
+    "KEY_LENGTH",
+    "RuleContext",
+    "context",
+    "finding_key",
+    "rule_context",
+    "rule_contexts",
+    "source_ref",
+    "with_contexts",
+]

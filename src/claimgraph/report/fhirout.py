@@ -32,7 +32,7 @@ from ..findings import SEVERITIES, Finding
 if TYPE_CHECKING:
     from rdflib import Graph
 
-    from ..validate import ValidationResult
+    from ..validation import ValidationResult
 
 FHIR_BASE = "https://w3id.org/claimgraph/fhir/"
 DISPOSITION = FHIR_BASE + "CodeSystem/disposition"

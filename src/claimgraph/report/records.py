@@ -15,7 +15,7 @@ from ..errors import ClaimgraphError
 from ..findings import SEVERITIES, Finding, SourceRef
 
 if TYPE_CHECKING:
-    from ..validate import ValidationResult
+    from ..validation import ValidationResult
 
 NO_PAYER = "(none)"  # the summary's name for findings without a payer
 FIELDS = (

@@ -16,7 +16,7 @@ from ..findings import SEVERITIES, Finding, SourceRef
 from .records import NO_PAYER, plural, run_line, severity_counts_text, summary
 
 if TYPE_CHECKING:
-    from ..validate import ValidationResult
+    from ..validation import ValidationResult
 
 STYLES = {"violation": "bold red", "warning": "yellow", "info": "cyan"}
 HEAD = 22  # width of the severity + rule column

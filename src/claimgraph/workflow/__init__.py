@@ -24,7 +24,7 @@ from .waivers import WaiverSet, apply_waivers, load_waivers
 
 if TYPE_CHECKING:
     from ..knowledge import Knowledge
-    from ..validate import ValidationResult
+    from ..validation import ValidationResult
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """Validating claim files: read them, run an engine, filter, decide the exit status.
 
-The CLI (`claimgraph validate`) and other callers use `validate_files`; formatting is in
-`report/`. Engines: `reference` (pyshacl, the SHACL semantics) and `fast` (compiled SPARQL on
-pyoxigraph); both give the same findings.
+`validate_files` reads claim files; `validate_claims` checks claims already read (`ClaimData`,
+from the Python API `claimgraph.validate` or a Spark partition). Formatting is in `report/`.
+Engines: `reference` (pyshacl, the SHACL semantics) and `fast` (compiled SPARQL on pyoxigraph);
+both give the same findings.
 """
 
 from __future__ import annotations
@@ -51,10 +52,42 @@ class ValidationResult:
         return not self.failed
 
     def summary(self) -> dict[str, int]:
+        """Open findings by severity: {"violation": n, "warning": n, "info": n}."""
         counts = dict.fromkeys(SEVERITIES, 0)
         for f in self.findings:
             counts[f.severity] += 1
         return counts
+
+    def records(self) -> list[dict[str, Any]]:
+        """The open findings as the JSON report's records (plain dicts, report field order)."""
+        from .report.records import finding_record
+
+        return [finding_record(f) for f in self.findings]
+
+    def to_arrow(self) -> Any:
+        """Open and waived findings as a pyarrow Table (the Parquet report's columns; needs
+        the `arrow` extra)."""
+        from .report.arrow import result_table
+
+        return result_table(self)
+
+    def to_pandas(self) -> Any:
+        """The `to_arrow()` table as a pandas DataFrame (needs pandas; list columns hold
+        dicts). Without pyarrow: a DataFrame of `records()` plus status and waiver."""
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            try:
+                import pandas
+            except ImportError:
+                raise ClaimgraphError("to_pandas() needs pandas: pip install pandas") from None
+            from .report.arrow import RESULT_COLUMNS, result_rows
+
+            return pandas.DataFrame(result_rows(self), columns=list(RESULT_COLUMNS))
+        try:
+            return self.to_arrow().to_pandas()
+        except ImportError:
+            raise ClaimgraphError("to_pandas() needs pandas: pip install pandas") from None
 
 
 def reaches(severity: str, threshold: str) -> bool:
@@ -114,10 +147,42 @@ def validate_files(
     waivers: str | Path | None = None,
     today: dt.date | None = None,
 ) -> ValidationResult:
-    """Findings of every claim in `paths` under `knowledge` (default: the bundled rules, no
-    code sets), restricted to `rules` (ids) and to claims of `payer`; `profile`: the column
-    mapping of tabular files; `include_preauthorization`: check FHIR preauthorization
-    requests as claims.
+    """Findings of every claim in `paths` (`validate_claims` says what the options do);
+    `documents`: the documents CSV of a claims CSV; `profile`: the column mapping of tabular
+    files; `include_preauthorization`: check FHIR preauthorization requests as claims."""
+    from .ingest import read_claims
+
+    def claims() -> Iterator[ClaimData]:
+        yield from read_claims(
+            paths, warn=warn, documents=documents, profile=profile,
+            include_preauthorization=include_preauthorization,
+        )  # fmt: skip
+
+    return validate_claims(
+        claims(), knowledge=knowledge, engine=engine, jobs=jobs, rules=rules, payer=payer,
+        fail_on=fail_on, warn=warn, progress=progress, rules_profile=rules_profile,
+        baseline=baseline, waivers=waivers, today=today,
+    )  # fmt: skip
+
+
+def validate_claims(
+    claims: Iterable[ClaimData],
+    *,
+    knowledge: Knowledge | None = None,
+    engine: str = "fast",
+    jobs: int | None = None,
+    rules: Iterable[str] = (),
+    payer: str | None = None,
+    fail_on: str = "violation",
+    warn: Warn = None,
+    progress: bool = False,
+    rules_profile: str | Path | None = None,
+    baseline: str | Path | None = None,
+    waivers: str | Path | None = None,
+    today: dt.date | None = None,
+) -> ValidationResult:
+    """Findings of `claims` (read lazily, once) under `knowledge` (default: the bundled rules,
+    no code sets), restricted to `rules` (ids) and to claims of `payer`.
 
     Each finding carries its rule's context and key (`report.context`). Then the workflow
     steps run: the `rules_profile` file changes severities, the `baseline` report suppresses
@@ -129,16 +194,15 @@ def validate_files(
 
     knowledge = _knowledge(knowledge)
     steps = workflow.load(knowledge, profile=rules_profile, baseline=baseline, waivers=waivers)
-    result = _validate_files(
-        paths, knowledge=knowledge, engine=engine, jobs=jobs, rules=rules, payer=payer,
-        fail_on=fail_on, warn=warn, progress=progress, documents=documents,
-        reading={"profile": profile, "include_preauthorization": include_preauthorization},
+    result = _validate(
+        claims, knowledge=knowledge, engine=engine, jobs=jobs, rules=rules, payer=payer,
+        fail_on=fail_on, warn=warn, progress=progress,
     )  # fmt: skip
     return workflow.apply(result, steps, today)
 
 
-def _validate_files(
-    paths: Sequence[str | Path],
+def _validate(
+    source: Iterable[ClaimData],
     *,
     knowledge: Knowledge,
     engine: str,
@@ -148,11 +212,7 @@ def _validate_files(
     fail_on: str,
     warn: Warn,
     progress: bool,
-    documents: str | Path | None,
-    reading: dict[str, Any] | None = None,
 ) -> ValidationResult:
-    from .ingest import read_claims
-
     check_fail_on(fail_on)
     wanted = check_rule_ids(rules, knowledge) if rules else None
     payers = knowledge.payers_in(check_payer(payer, knowledge)) if payer else None
@@ -163,7 +223,7 @@ def _validate_files(
 
     def claims() -> Iterator[ClaimData]:
         nonlocal count, repeated
-        for claim in read_claims(paths, warn=warn, documents=documents, **(reading or {})):
+        for claim in source:
             if payers is not None and not (
                 isinstance(claim.payer, str) and claim.payer.strip().lower() in payers
             ):
