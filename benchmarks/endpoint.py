@@ -66,7 +66,7 @@ def one_size(n: int, jobs: int, standard: bool, folder: Path) -> None:
     from claimgraph.engine.ntriples import claim_ntriples
     from claimgraph.ingest import read_claims
     from claimgraph.remote import put_graph
-    from claimgraph.validate import validate_endpoint, validate_files
+    from claimgraph.validation import validate_endpoint, validate_files
     from synthetic import write_json
 
     path = folder / f"claims-{n}.json"

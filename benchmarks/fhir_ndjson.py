@@ -150,7 +150,7 @@ def write_files(folder: Path, n: int) -> tuple[Path, Path, Path]:
 
 def _child(paths: list[str], jobs: int) -> None:
     """Child process: validate like the CLI does; print a JSON line of figures."""
-    from claimgraph.validate import validate_files
+    from claimgraph.validation import validate_files
 
     start = time.perf_counter()
     result = validate_files(paths, engine="fast", jobs=jobs, progress=False)

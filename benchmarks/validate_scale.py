@@ -1,6 +1,6 @@
 """Validation at scale: claims/s, wall seconds and peak RSS of the fast engine.
 
-Generates N claims (claimgraph.engine.synthetic: copies of every rule's pass/fail scenarios,
+Generates N claims (tests/synthetic.py: copies of every rule's pass/fail scenarios,
 plus patients with many 97112 visits, a patient's claims spread over the file), writes them to
 a temporary JSON file and validates it through the same code path as `claimgraph validate
 --engine fast --jobs J`, in a fresh process per size so each peak RSS is its own. Also times
@@ -28,7 +28,7 @@ TARGETS = {"claims_per_s": 2000, "wall_100k_s": 60, "rss_mb": 1024, "one_claim_s
 
 def _one_size(path: str, jobs: int) -> None:
     """Child process: validate `path` like the CLI does and print a JSON line of figures."""
-    from claimgraph.validate import validate_files
+    from claimgraph.validation import validate_files
 
     start = time.perf_counter()
     result = validate_files([path], engine="fast", jobs=jobs, progress=False)
@@ -86,9 +86,9 @@ def main() -> None:
     if args.child:
         _one_size(args.child, args.jobs)
         return
-    from claimgraph.engine.fast import load_engine
+    from claimgraph.knowledge import Knowledge
 
-    load_engine()  # build the cache once, outside the timings
+    assert Knowledge.bundled().checks.queries  # build the cache once, outside the timings
     print(f"fast engine, --jobs {args.jobs}, {os.cpu_count()} cores")
     print(f"{'claims':>8} {'findings':>9} {'wall s':>8} {'claims/s':>9} {'peak RSS MB':>12}")
     with tempfile.TemporaryDirectory(prefix="claimgraph-bench-") as tmp:

@@ -4,14 +4,12 @@ server that counts connections, the canary, and one-line error checks."""
 from __future__ import annotations
 
 import http.server
-import inspect
 import json
 import threading
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from typer.testing import CliRunner
 
 from claimgraph.cli import app
@@ -20,18 +18,6 @@ from claimgraph.cli import app
 CANARY_NAME = "Zebulon Canaryfield"
 CANARY_SSN = "078-05-1120"
 CANARIES = (CANARY_NAME, CANARY_SSN, "Canaryfield", "078051120")
-
-
-def validate_ready() -> bool:
-    """The validate command takes claim files (it is a stub until the validation issue lands)."""
-    from claimgraph.cli import validate
-
-    return bool(inspect.signature(validate.validate).parameters)
-
-
-needs_validate = pytest.mark.skipif(
-    not validate_ready(), reason="claimgraph validate is not implemented yet"
-)
 
 
 def run(runner: CliRunner, *args: str) -> Any:

@@ -98,3 +98,47 @@ def write_json(path: Path, n: int, *, seed: int = 0, folder: Path = SCENARIOS) -
             count += 1
         f.write("\n]}\n")
     return count
+
+
+LINE_FIELDS = ("code", "modifiers", "units", "service_date", "body_site", "description")
+
+
+def line_rows(claims: Iterator[dict[str, Any]] | list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Claims of the JSON contract as rows of claim lines (docs/api.md, "Claim lines"): one
+    row per line, claim-level values repeated, the documents as JSON text on every row."""
+    for c in claims:
+        base = {
+            "claim_id": c.get("id"),
+            "patient": c.get("patient"),
+            "payer": c.get("payer"),
+            "diagnoses": [_diagnosis(d) for d in c.get("diagnoses") or [] if _diagnosis(d)],
+            "documents": json.dumps(c["documents"]) if c.get("documents") else None,
+        }
+        lines = [ln for ln in c.get("lines") or [] if isinstance(ln, dict)]
+        if not lines:
+            yield {**base, "line": None, **dict.fromkeys(LINE_FIELDS)}
+        for n, ln in enumerate(lines, start=1):
+            mods = ln.get("modifiers")
+            yield {
+                **base,
+                "line": n,
+                **{k: ln.get(k) for k in LINE_FIELDS},
+                "modifiers": [mods] if isinstance(mods, str) else list(mods or []),
+            }
+
+
+def _diagnosis(d: Any) -> str | None:
+    """A JSON contract diagnosis as claim-lines text: "M54.5", or "icd9cm:250.00" when its
+    object states a system."""
+    if isinstance(d, str):
+        return d
+    if isinstance(d, dict) and isinstance(d.get("code"), str):
+        system = d.get("system")
+        known = isinstance(system, str) and system.lower().replace("-", "").startswith("icd")
+        return f"{system}:{d['code']}" if known else d["code"]
+    return None
+
+
+def arrow_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows whose units are text (an Arrow column has one type; "two" stays "two")."""
+    return [{**r, "units": None if r["units"] is None else str(r["units"])} for r in rows]

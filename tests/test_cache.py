@@ -59,19 +59,17 @@ def test_files_not_safely_ours_are_not_read(cache_dir: Path) -> None:
 
 def test_the_engine_ignores_a_tampered_cache(cache_dir: Path) -> None:
     from claimgraph.engine import fast
+    from claimgraph.knowledge import Knowledge
 
-    fast.load_engine.cache_clear()
-    path = fast.cache_path()
+    knowledge = Knowledge.bundled()
+    path = fast.cache_path(knowledge)
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     remote = "SELECT ?this WHERE { SERVICE <http://127.0.0.1:9/> { ?this ?p ?o } }"
     rule = "https://w3id.org/claimgraph/rule/OXY-01"
     bogus = {"queries": [[rule, remote, False]], "standard": [], "entries": {}, "kg_nt": ""}
     path.write_text(json.dumps(bogus))
     os.chmod(path, 0o666)  # someone else could have written it
-    try:
-        engine = fast.load_engine()
-        assert engine.queries and all("SERVICE" not in q for _, q, _, _ in engine.queries)
-        assert len(engine.queries) > 40
-        assert stat.S_IMODE(path.stat().st_mode) == 0o600  # rebuilt and replaced
-    finally:
-        fast.load_engine.cache_clear()
+    engine = fast.load_engine(knowledge)
+    assert engine.queries and all("SERVICE" not in q for _, q, _, _ in engine.queries)
+    assert len(engine.queries) > 40
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600  # rebuilt and replaced

@@ -30,6 +30,8 @@ def commands() -> list[tuple[str, object]]:
     def walk(group: object, prefix: str) -> None:
         for name, cmd in group.commands.items():  # type: ignore[attr-defined]
             if getattr(cmd, "commands", None):
+                if getattr(cmd, "invoke_without_command", False):  # a group that runs too
+                    out.append((f"{prefix} {name}".strip(), cmd))
                 walk(cmd, f"{prefix} {name}".strip())
             else:
                 out.append((f"{prefix} {name}".strip(), cmd))

@@ -307,7 +307,7 @@ def test_loaded_markers(ncci_store: Path, tmp_path: Path, runner) -> None:  # ty
 def test_no_store_and_no_tables_give_no_facts(tmp_path: Path, monkeypatch, runner) -> None:  # type: ignore[no-untyped-def]
     missing = tmp_path / "none"
     monkeypatch.setenv("CLAIMGRAPH_STORE", str(missing))
-    assert tablestore.facts_for({CPT["90010"]}) == []
+    assert tablestore.facts_for({CPT["90010"]}, set(), missing) == []
     assert not missing.exists()
     cpt_only = tmp_path / "cpt-store"
     (tmp_path / "cpt.csv").write_text("90010,A made-up descriptor\n", encoding="utf-8")
@@ -579,24 +579,33 @@ def test_store_info_lists_kinds(runner, ncci_store: Path) -> None:  # type: igno
     assert not ncci_store.exists()  # the table files go with the graphs
 
 
-def test_enrichment_gives_the_engines_the_table_facts(ncci_store: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def codesets(store: Path):  # type: ignore[no-untyped-def]
+    """The code-set source a run with `--store store` reads (Knowledge.codesets)."""
+    from claimgraph.knowledge import Knowledge
+
+    found = Knowledge.bundled().with_codesets(store).codesets
+    assert found is not None
+    return found
+
+
+def test_enrichment_gives_the_engines_the_table_facts(ncci_store: Path) -> None:
     from claimgraph.engine.common import enrichment
 
-    monkeypatch.setenv("CLAIMGRAPH_STORE", str(ncci_store))
     claims = Graph()
     line1, line2 = URIRef("urn:test:line1"), URIRef("urn:test:line2")
     claims.add((line1, CG.procedureCode, CPT["90010"]))
     claims.add((line2, CG.procedureCode, CPT["90020"]))
-    out = set(enrichment(claims))
+    assert not {t for t in enrichment(claims) if str(t[0]).startswith(str(ENTRY))}  # no store
+    out = set(enrichment(claims, codesets(ncci_store)))
     edit = ENTRY["cms-ncci-ptp-practitioner-2026q1/90010/90020/20120101"]
     assert (edit, CG.column2Code, CPT["90020"]) in out
     assert (ENTRY["cms-ncci-mue-practitioner-2026q1/90020"], CG.mueValue, Literal(2)) in out
 
 
-def test_enrichment_pairs_codes_of_one_patient(ncci_store: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_enrichment_pairs_codes_of_one_patient(ncci_store: Path) -> None:
     from claimgraph.engine.common import enrichment
 
-    monkeypatch.setenv("CLAIMGRAPH_STORE", str(ncci_store))
+    sets = codesets(ncci_store)
     claims = Graph()
 
     def claim(name: str, patient: str, notation: str) -> None:
@@ -607,34 +616,45 @@ def test_enrichment_pairs_codes_of_one_patient(ncci_store: Path, monkeypatch) ->
 
     claim("c1", "PT-A", "90010")
     claim("c2", "PT-B", "90020")  # another patient: the pair is no edit of anyone's
-    edits = lambda: {t[0] for t in enrichment(claims) if t[2] == CG.PTPEdit}  # noqa: E731
+    edits = lambda: {t[0] for t in enrichment(claims, sets) if t[2] == CG.PTPEdit}  # noqa: E731
     assert edits() == set()
     claim("c3", "PT-A", "90020")  # the same patient on another claim: the edit applies
     assert ENTRY["cms-ncci-ptp-practitioner-2026q1/90010/90020/20120101"] in edits()
-    assert not {t for t in enrichment(claims, tables=False) if str(t[0]).startswith(str(ENTRY))}
+    assert not {
+        t for t in enrichment(claims, sets, tables=False) if str(t[0]).startswith(str(ENTRY))
+    }
 
 
 @pytest.mark.parametrize("engine", ["fast", "reference"])
 def test_validation_runs_with_tables_loaded(runner, ncci_store: Path, engine: str,
                                             monkeypatch) -> None:  # type: ignore[no-untyped-def]  # fmt: skip
-    """No rule reads the tables yet: loading them changes no finding, on either engine."""
+    """No rule reads the tables yet: loading them changes no finding, on either engine; the
+    report names the table releases the run read."""
     example = Path(__file__).resolve().parents[1] / "examples" / "therapy.json"
     args = ["validate", str(example), "--engine", engine, "--format", "json"]
-    monkeypatch.setenv("CLAIMGRAPH_STORE", str(ncci_store.parent / "empty"))
-    plain = runner.invoke(app, args)
-    monkeypatch.setenv("CLAIMGRAPH_STORE", str(ncci_store))
-    loaded = runner.invoke(app, args)
+    monkeypatch.setenv("CLAIMGRAPH_STORE", str(ncci_store))  # --store wins over it
+    plain = runner.invoke(app, [*args, "--store", str(ncci_store.parent / "empty")])
+    monkeypatch.delenv("CLAIMGRAPH_STORE")
+    loaded = runner.invoke(app, [*args, "--store", str(ncci_store)])
     assert plain.exit_code in (0, 1) and loaded.exit_code == plain.exit_code, loaded.output
     # the findings are the same; the run facts (date, releases used) differ
     assert json.loads(loaded.stdout)["findings"] == json.loads(plain.stdout)["findings"]
 
+    def imported(out: str) -> set[str]:
+        run = json.loads(out)["run"]
+        return {c["id"] for c in run["code_sets"] if c["origin"] == "imported"}
+
+    assert imported(plain.stdout) == set()
+    assert imported(loaded.stdout) == set(codesets(ncci_store).releases)
+    assert "cms-ncci-ptp-practitioner-2026q1" in imported(loaded.stdout)
+
 
 def test_fact_terms_are_declared_in_the_ontology(ncci_store: Path, runner) -> None:  # type: ignore[no-untyped-def]
-    from claimgraph import kg
+    from claimgraph.knowledge import Knowledge
 
     assert invoke(runner, "import", "dmepos", DMEPOS_SMALL, "--store", ncci_store).exit_code == 0
     g = facts(ncci_store, "90010", "90020", "90030", "90090", "E9901", "E9902", "A9903")
-    onto = kg.ontology_graph()
+    onto = Knowledge.bundled().ontology
     label = URIRef("http://www.w3.org/2000/01/rdf-schema#label")
     definition = URIRef("http://www.w3.org/2004/02/skos/core#definition")
     terms = {p for p in g.predicates() if str(p).startswith(str(CG))}

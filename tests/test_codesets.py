@@ -155,13 +155,12 @@ def terminated_code(cms: dict[str, dict[str, str]]) -> tuple[str, dt.date, dt.da
     raise AssertionError("the 2020 file has no terminated code")
 
 
-def test_facts_for(store2020: Path, cms: dict[str, dict[str, str]], monkeypatch) -> None:
-    monkeypatch.setenv("CLAIMGRAPH_STORE", str(store2020))
+def test_facts_for(store2020: Path, cms: dict[str, dict[str, str]]) -> None:
     code, added, term = terminated_code(cms)
     unknown = next(f"Z{n:04d}" for n in range(9999, 0, -1) if f"Z{n:04d}" not in cms)
     no_mod = next(m for m in ("Z0", "ZZ", "0Z", "9Y") if m not in cms)
     codes = {HCPCS[code], HCPCS.E1392, HCPCS[unknown]}
-    facts = set(codestore.facts_for(codes, {MODIFIER.KX, MODIFIER[no_mod]}))
+    facts = set(codestore.facts_for(codes, {MODIFIER.KX, MODIFIER[no_mod]}, store2020))
     date = lambda d: Literal(d.isoformat(), datatype=XSD_DATE)  # noqa: E731
     assert (SCHEME.hcpcs, CG.fullCodeSetLoaded, TRUE) in facts
     assert (SCHEME["hcpcs-modifiers"], CG.fullCodeSetLoaded, TRUE) in facts
@@ -180,7 +179,7 @@ def test_facts_for(store2020: Path, cms: dict[str, dict[str, str]], monkeypatch)
 def test_facts_for_without_a_store_creates_nothing(tmp_path: Path, monkeypatch) -> None:
     missing = tmp_path / "nothing-here"
     monkeypatch.setenv("CLAIMGRAPH_STORE", str(missing))
-    assert codestore.facts_for({HCPCS.E1392}, {MODIFIER.KX}) == []
+    assert codestore.facts_for({HCPCS.E1392}, {MODIFIER.KX}, missing) == []
     assert codestore.describe("E1392") == [] and codestore.info()["releases"] == []
     assert not missing.exists()
 
@@ -188,50 +187,53 @@ def test_facts_for_without_a_store_creates_nothing(tmp_path: Path, monkeypatch) 
 # --- CODE-01 with the full set (needs the rules helper's CODE-01 shape) -------------------------
 
 
-def validate(tmp_path: Path, lines: list[dict]) -> set[tuple[int | None, str, str]]:
+def validate(
+    tmp_path: Path, lines: list[dict], store: Path | None
+) -> set[tuple[int | None, str, str]]:
     from claimgraph.engine.reference import validate_claims
     from claimgraph.ingest.json_claims import read_json
+    from claimgraph.knowledge import Knowledge
 
     claim = {"id": "CLM-T1", "payer": "medicare", "patient": "TEST-PT-1",
              "diagnoses": ["J44.9"], "lines": lines}  # fmt: skip
     path = tmp_path / "claims.json"
     path.write_text(json.dumps({"claims": [claim]}), encoding="utf-8")
-    return {(f.line, f.rule, f.severity) for f in validate_claims(list(read_json(path)))}
+    knowledge = Knowledge.bundled().with_codesets(store)  # as `validate --store store`
+    found = validate_claims(list(read_json(path)), knowledge=knowledge)
+    return {(f.line, f.rule, f.severity) for f in found}
 
 
 @pytest.fixture
 def code01() -> None:
-    try:
-        from claimgraph.engine import reference  # noqa: F401
-        from claimgraph.kg import shapes_graph
-    except ImportError:
-        pytest.skip("the validation engine is not there yet")
-    if (rule_iri("CODE-01"), None, None) not in shapes_graph():
-        pytest.skip("the CODE-01 shape is not there yet")
+    from claimgraph.knowledge import Knowledge
+
+    assert (rule_iri("CODE-01"), None, None) in Knowledge.bundled().shapes
 
 
-def test_code01_terminated_code(code01, store2020, cms, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("CLAIMGRAPH_STORE", str(store2020))
+def test_code01_terminated_code(code01, store2020, cms, tmp_path) -> None:  # type: ignore[no-untyped-def]
     code, added, term = terminated_code(cms)
     after = (term + dt.timedelta(days=30)).isoformat()
     before = (term - dt.timedelta(days=30)).isoformat()
     found = validate(tmp_path, [
         {"code": code, "units": 1, "service_date": after},
         {"code": code, "units": 1, "service_date": before},
-    ])  # fmt: skip
+    ], store2020)  # fmt: skip
     code01_lines = {(line, sev) for line, rule, sev in found if rule == "CODE-01"}
     assert (1, "violation") in code01_lines
     assert not any(line == 2 for line, _ in code01_lines)
 
 
-def test_code01_unknown_code_with_a_full_set(code01, store2020, cms, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_code01_unknown_code_with_a_full_set(code01, store2020, cms, tmp_path) -> None:  # type: ignore[no-untyped-def]
     unknown = next(f"E{n:04d}" for n in range(9999, 0, -1) if f"E{n:04d}" not in cms)
     lines = [{"code": unknown, "units": 1, "service_date": "2020-03-01"}]
-    monkeypatch.setenv("CLAIMGRAPH_STORE", str(tmp_path / "no-store"))
-    without = {(line, sev) for line, rule, sev in validate(tmp_path, lines) if rule == "CODE-01"}
+
+    def code01_with(store: Path) -> set[tuple[int | None, str]]:
+        found = validate(tmp_path, lines, store)
+        return {(ln, sev) for ln, rule, sev in found if rule == "CODE-01"}
+
+    without = code01_with(tmp_path / "no-store")
     assert (1, "violation") not in without  # no full set: at most an info finding
-    monkeypatch.setenv("CLAIMGRAPH_STORE", str(store2020))
-    with_set = {(line, sev) for line, rule, sev in validate(tmp_path, lines) if rule == "CODE-01"}
+    with_set = code01_with(store2020)
     assert (1, "violation") in with_set
 
 
@@ -267,8 +269,7 @@ def test_newer_release_keeps_history(runner, own_store, cms, tmp_path, monkeypat
     assert rows[0]["definition"] == cms["E1392"]["long"]  # the old text stays queryable
     assert rows[1]["definition"] == NEW_E1392 and rows[1]["action_date"] == dt.date(2021, 1, 1)
     # codes the small release does not list keep their 2020 description
-    monkeypatch.setenv("CLAIMGRAPH_STORE", str(own_store))
-    facts = set(codestore.facts_for({HCPCS.E0745, HCPCS.E1392}, set()))
+    facts = set(codestore.facts_for({HCPCS.E0745, HCPCS.E1392}, set(), own_store))
     assert {(HCPCS.E0745, CG.inFullCodeSet, TRUE), (HCPCS.E1392, CG.inFullCodeSet, TRUE)} <= facts
     # re-importing the same release replaces it instead of adding a third
     r = invoke(runner, "import", "hcpcs", str(newer_release(tmp_path)), "--store", str(own_store))
@@ -378,7 +379,7 @@ def test_hcpcs_csv_form(runner, tmp_path: Path) -> None:  # type: ignore[no-unty
     assert codestore.describe("RR", store)[0]["system"] == "modifier"
 
 
-def test_cpt_import(runner, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_cpt_import(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "my-cpt.csv"
     path.write_text("code,descriptor\n97112,Test descriptor one\n97110,Test descriptor two\n")
     store = tmp_path / "s"
@@ -386,13 +387,12 @@ def test_cpt_import(runner, tmp_path: Path, monkeypatch) -> None:  # type: ignor
     assert r.exit_code == 0, r.output
     [release] = codestore.info(store)["releases"]
     assert (release["release"], release["codes"]) == ("cpt-2025", 2)
-    monkeypatch.setenv("CLAIMGRAPH_STORE", str(store))
-    facts = set(codestore.facts_for({CPT["97112"], CPT["97999"], HCPCS.E1392}, set()))
+    facts = set(codestore.facts_for({CPT["97112"], CPT["97999"], HCPCS.E1392}, set(), store))
     assert (SCHEME.cpt, CG.fullCodeSetLoaded, TRUE) in facts
     assert (SCHEME.hcpcs, CG.fullCodeSetLoaded, TRUE) not in facts
     assert (CPT["97112"], CG.inFullCodeSet, TRUE) in facts
     assert not any(s in (CPT["97999"], HCPCS.E1392) for s, _, _ in facts)
-    assert codestore.describe("97112")[0]["label"] == "Test descriptor one"
+    assert codestore.describe("97112", store)[0]["label"] == "Test descriptor one"
     bad = tmp_path / "bad.csv"
     bad.write_text("97112,Test\nE1392,not a cpt code\n")
     r = invoke(runner, "import", "cpt", str(bad), "--store", str(store))

@@ -21,6 +21,7 @@ from claimgraph.engine.endpoint import RUN_GRAPH, _select, validate_endpoint
 from claimgraph.engine.ntriples import claim_ntriples
 from claimgraph.ingest import read_claims
 from claimgraph.ingest.json_claims import claim_from_json
+from claimgraph.knowledge import Knowledge
 from claimgraph.remote import put_graph
 from synthetic import generate
 
@@ -128,7 +129,7 @@ def test_checks_are_sent_a_few_per_query(
 
     monkeypatch.setattr(endpoint, "_select", spy)
     assert validate_endpoint(url, GRAPH, jobs=1)
-    checks = fast.build_engine_checks()[0]
+    checks = Knowledge.bundled().checks.standard
     batches = [q for q in sent if "?_k" in q]
     assert len(checks) > 40 and len(batches) == -(-len(checks) // endpoint.CHUNK)
     assert len(sent) <= len(batches) + 2  # + the LATERAL probe and the codes of the claims

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from claimgraph import export as X
 from claimgraph.cli import app
-from claimgraph.kg import knowledge_graph
+from claimgraph.knowledge import Knowledge
 
 CG = "https://w3id.org/claimgraph/ontology/"
 HCPCS = "https://w3id.org/claimgraph/code/hcpcs/"
@@ -38,7 +38,7 @@ def run(runner: CliRunner, *args: str) -> tuple[int, str, str]:
 
 def graph_relationships() -> set[tuple[str, str, str]]:
     """(subject notation, relation IRI, object notation) of every stated relationship."""
-    rows = knowledge_graph().query(
+    rows = Knowledge.bundled().graph.query(
         PREFIXES
         + """SELECT ?s ?rel ?o WHERE {
             ?st a cg:CodeRelationship ; cg:subjectCode/skos:notation ?s ; cg:relation ?rel ;
@@ -49,7 +49,9 @@ def graph_relationships() -> set[tuple[str, str, str]]:
 
 def label(iri: str) -> str:
     return str(
-        knowledge_graph().value(URIRef(iri), URIRef("http://www.w3.org/2000/01/rdf-schema#label"))
+        Knowledge.bundled().graph.value(
+            URIRef(iri), URIRef("http://www.w3.org/2000/01/rdf-schema#label")
+        )
     )
 
 
@@ -127,7 +129,7 @@ def test_relations_rdf_formats_parse_back(runner: CliRunner, fmt: str) -> None:
     code, out, _ = run(runner, "relations", "--format", fmt)
     assert code == 0
     parsed = Graph().parse(data=out, format=RDF_FORMATS[fmt])
-    kg = knowledge_graph()
+    kg = Knowledge.bundled().graph
     assert len(parsed) > 0
     assert all(t in kg for t in parsed), "every exported triple is in the knowledge graph"
     statement = URIRef("https://w3id.org/claimgraph/relation/E0745-confusableWith-E0744")
@@ -148,8 +150,8 @@ def test_graph_export_is_the_knowledge_graph(runner: CliRunner, fmt: str) -> Non
         context = json.loads(out)["@context"]
         assert isinstance(context, dict), "the JSON-LD context is inline, never fetched"
     parsed = Graph().parse(data=out, format=RDF_FORMATS[fmt])
-    assert len(parsed) == len(knowledge_graph())
-    assert isomorphic(parsed, knowledge_graph())
+    assert len(parsed) == len(Knowledge.bundled().graph)
+    assert isomorphic(parsed, Knowledge.bundled().graph)
 
 
 def test_nt_export_is_sorted_lines(runner: CliRunner) -> None:
@@ -181,7 +183,7 @@ def test_graph_export_is_stable_across_processes(tmp_path: Path) -> None:
 
 
 def graph_rules() -> dict[str, tuple[str, set[str]]]:
-    rows = knowledge_graph().query(
+    rows = Knowledge.bundled().graph.query(
         PREFIXES
         + """SELECT ?id ?sev ?payer WHERE {
             ?r a cg:Rule ; dct:identifier ?id ; sh:severity ?sev .

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from claimgraph.validate import validate_files
+from claimgraph.validation import validate_files
 
 FHIR = Path(__file__).parent / "data" / "fhir"
 Key = tuple[str, int | None, str, str]

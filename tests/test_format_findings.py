@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from claimgraph.validate import validate_files
+from claimgraph.validation import validate_files
 
 FORMATS = Path(__file__).parent / "data" / "formats"
 

@@ -49,7 +49,8 @@ def run_rdflib(name: str, files: list[Path], params: dict[str, str]) -> list[tup
 
 def run_oxigraph(name: str, files: list[Path], params: dict[str, str]) -> list[tuple]:
     """The same query text on pyoxigraph; parameters bound with `substitutions=`."""
-    ox = pytest.importorskip("pyoxigraph")
+    import pyoxigraph as ox
+
     store = ox.Store()
     for f in files:
         store.load(path=str(f), format=ox.RdfFormat.TURTLE)
@@ -548,6 +549,24 @@ CASES: list[tuple[str, str, dict[str, str], list[tuple[str, ...]]]] = [
         [("src:art", "", "T-1", "Violation", "one")],
     ),
     (
+        "rules-by-carc",
+        "rules-by-carc",
+        {},
+        [
+            (
+                "16",
+                "information missing",
+                "N29",
+                "documentation missing",
+                "CO",
+                "T-1",
+                "Violation",
+                "one",
+            ),
+            ("4", "", "", "", "CO", "T-2", "Warning", ""),
+        ],
+    ),
+    (
         "prior-authorization",
         "prior-authorization",
         {},
@@ -763,33 +782,27 @@ def _shipped_rows(name: str, params: dict[str, str]) -> list[tuple[str, ...]]:
 
 
 def test_shipped_rules_for_e1392_medicare_include_oxy01() -> None:
-    from claimgraph.kg import knowledge_graph
 
-    if (URIRef("https://w3id.org/claimgraph/rule/OXY-01"), None, None) not in knowledge_graph():
-        pytest.skip("rule OXY-01 is not in the shipped shapes yet")
     rows = _shipped_rows("rules-for-code", {"code": "E1392", "payer": "medicare"})
     ids = {r[2] for r in rows}
     assert "OXY-01" in ids
     assert all(r[1] == "payer:medicare" for r in rows)
-    if (URIRef("https://w3id.org/claimgraph/rule/OXY-08"), None, None) in knowledge_graph():
-        # OXY-08 is for commercial payers: Aetna (a commercial payer) gets it, Medicare not
-        assert "OXY-08" not in ids
-        aetna = _shipped_rows("rules-for-code", {"code": "E1392", "payer": "aetna"})
-        assert "OXY-08" in {r[2] for r in aetna}
-        assert "OXY-01" not in {r[2] for r in aetna}
+    # OXY-08 is for commercial payers: Aetna (a commercial payer) gets it, Medicare not
+    assert "OXY-08" not in ids
+    aetna = _shipped_rows("rules-for-code", {"code": "E1392", "payer": "aetna"})
+    assert "OXY-08" in {r[2] for r in aetna}
+    assert "OXY-01" not in {r[2] for r in aetna}
 
 
 def test_shipped_code_card_e1392() -> None:
     rows = _shipped_rows("code-card", {"code": "E1392"})
-    if not rows:
-        pytest.skip("E1392 is not in the shipped ontology yet")
+    assert rows
     assert {r[5] for r in rows} == {"Portable oxygen concentrator, rental"}
 
 
 def test_shipped_disagreements_name_the_correct_codes() -> None:
     rows = _shipped_rows("article-disagreements", {})
-    if not rows:
-        pytest.skip("no article statements in the shipped ontology yet")
+    assert rows
     pairs = {(r[1], r[5]) for r in rows}
     assert ("E2120", "E0745") in pairs
     assert ("E0711", "E0766") in pairs
@@ -815,15 +828,14 @@ def test_shipped_graph_same_rows_on_both_engines(name: str) -> None:
 def test_code_card_same_on_both_engines(payer: str | None) -> None:
     """The card reads pyoxigraph by default; rdflib must give the same card."""
     from claimgraph.card import build_card
-    from claimgraph.kg import knowledge_graph, knowledge_store
+    from claimgraph.knowledge import Knowledge
 
     codes = ["E1392", "E0745", "E2120", "E0711", "64555", "97112", "97014", "G0283", "M54.5"]
-    graph = knowledge_graph()
+    graph = Knowledge.bundled().graph
     present = [c for c in codes if (Q.code_iri(c, graph), None, None) in graph]
-    if not present:
-        pytest.skip("none of the sample codes is in the shipped ontology yet")
+    assert present == codes
     for code in present:
-        on_oxigraph = build_card(code, payer, store=knowledge_store()).as_dict()
+        on_oxigraph = build_card(code, payer, store=Knowledge.bundled().store).as_dict()
         on_rdflib = build_card(code, payer, graph=graph).as_dict()
         assert _sorted_card(on_oxigraph) == _sorted_card(on_rdflib), code
 

@@ -16,7 +16,7 @@ from claimgraph import query as Q
 from claimgraph import remote
 from claimgraph.cli import app
 from claimgraph.errors import ClaimgraphError, QueryError
-from claimgraph.kg import knowledge_graph
+from claimgraph.knowledge import Knowledge
 from claimgraph.resources import data_dir
 from termnorm import norm
 
@@ -48,7 +48,7 @@ def endpoint(oxigraph_server: str) -> str:
     """The server with the bundled graph in its default graph (published by the CLI)."""
     result = CliRunner().invoke(app, ["publish", "--endpoint", oxigraph_server])
     assert result.exit_code == 0, result.output
-    assert f"published {len(knowledge_graph())} triples" in result.stderr
+    assert f"published {len(Knowledge.bundled().graph)} triples" in result.stderr
     return oxigraph_server
 
 
@@ -57,8 +57,8 @@ def endpoint(oxigraph_server: str) -> str:
 
 def test_publish_sends_the_whole_graph(endpoint: str) -> None:
     on_server = remote.get_graph(endpoint, None)
-    assert len(on_server) == len(knowledge_graph())
-    assert isomorphic(on_server, knowledge_graph())
+    assert len(on_server) == len(Knowledge.bundled().graph)
+    assert isomorphic(on_server, Knowledge.bundled().graph)
 
 
 def test_publish_replaces_a_named_graph(endpoint: str) -> None:
@@ -71,8 +71,10 @@ def test_publish_replaces_a_named_graph(endpoint: str) -> None:
     for _ in range(2):  # twice: PUT replaces, it does not add
         result = runner.invoke(app, ["publish", "-e", endpoint + "/query", "--graph", GRAPH_IRI])
         assert result.exit_code == 0, result.output
-    assert int(remote.run_query(endpoint, count).rows[0][0]) == len(knowledge_graph())
-    assert len(remote.get_graph(endpoint, None)) == len(knowledge_graph()), "default graph kept"
+    assert int(remote.run_query(endpoint, count).rows[0][0]) == len(Knowledge.bundled().graph)
+    assert len(remote.get_graph(endpoint, None)) == len(Knowledge.bundled().graph), (
+        "default graph kept"
+    )
 
 
 # --------------------------------------------------------------------------- named queries
@@ -141,7 +143,7 @@ SELECT ?code ?related WHERE {
 def test_select_with_a_bound_parameter(endpoint: str) -> None:
     code = URIRef(HCPCS + "E0745")
     served = remote.run_query(endpoint, SELECT_RELATED, {"code": code})
-    embedded = knowledge_graph().query(SELECT_RELATED, initBindings={"code": code})
+    embedded = Knowledge.bundled().graph.query(SELECT_RELATED, initBindings={"code": code})
     assert served.columns == ["code", "related"]
     assert Counter((r[0], r[1]) for r in served.rows) == Counter((r[0], r[1]) for r in embedded)
     assert {r[0] for r in served.rows} == {code}
@@ -156,7 +158,7 @@ def test_literal_parameter_cannot_change_the_query(endpoint: str) -> None:
     assert remote.run_query(endpoint, text, {"n": hostile}).rows == []
     found = remote.run_query(endpoint, text, {"n": Literal("E0745")}).rows
     assert found == [(URIRef(HCPCS + "E0745"),)]
-    assert len(remote.get_graph(endpoint, None)) == len(knowledge_graph())
+    assert len(remote.get_graph(endpoint, None)) == len(Knowledge.bundled().graph)
 
 
 def test_ask_and_construct_have_the_embedded_shapes(endpoint: str) -> None:

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from rdflib import Literal
 
-from claimgraph.engine.common import Rulebook, rulebook
 from claimgraph.findings import Finding
-from claimgraph.kg import knowledge_graph, new_graph
+from claimgraph.kg import new_graph
+from claimgraph.knowledge import Knowledge
 from claimgraph.namespaces import CG, DCT, SOURCE, rule_iri
 from claimgraph.report.context import context, finding_key, rule_context
-from claimgraph.validate import validate_files
+from claimgraph.validation import validate_files
 
 CLAIM = {
     "payer": "medicare",
@@ -31,10 +31,9 @@ CLAIM = {
 
 
 @pytest.fixture(autouse=True)
-def _no_user_code_store(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("CLAIMGRAPH_STORE", str(tmp_path_factory.getbasetemp() / "no-store"))
+def _no_user_code_store(ncci_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # no code sets; only the made-up NCCI tables, so the NCCI rules give no Info for 2026Q1
+    monkeypatch.setenv("CLAIMGRAPH_STORE", str(ncci_store))
 
 
 def claims_file(path: Path, *claims: dict) -> Path:  # type: ignore[type-arg]
@@ -44,7 +43,22 @@ def claims_file(path: Path, *claims: dict) -> Path:  # type: ignore[type-arg]
 
 def one(rule_id: str, **fields: object) -> Finding:
     f = Finding(claim="CLM-1", line=1, rule=rule_id, severity="violation", code="E1392")
-    return context([dataclasses.replace(f, **fields)], rulebook())[0]  # type: ignore[arg-type]
+    return context([dataclasses.replace(f, **fields)], Knowledge.bundled())[0]  # type: ignore[arg-type]
+
+
+def edited(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A copy of the bundled knowledge graph to edit, and a function that makes a Knowledge
+    value of the edited graph (one shapes file)."""
+    g = new_graph()
+    for t in Knowledge.bundled().graph:
+        g.add(t)
+
+    def knowledge() -> Knowledge:
+        path = tmp_path / "edited.ttl"
+        g.serialize(path, format="turtle")
+        return Knowledge.from_files([], [path])
+
+    return g, knowledge
 
 
 # --------------------------------------------------------------------------- the key
@@ -139,9 +153,8 @@ def test_context_of_a_modifier_conflict_uses_the_rules_fix() -> None:
 
 
 def test_every_bundled_rule_says_what_would_satisfy_it() -> None:
-    book = rulebook()
-    g = knowledge_graph()
-    missing = [r.id for r in book.rules.values() if not rule_context(g, r).fix]
+    kn = Knowledge.bundled()
+    missing = [r.id for r in kn.rulebook.rules.values() if not rule_context(kn.graph, r).fix]
     assert missing == []
 
 
@@ -150,41 +163,37 @@ def test_fields_the_engine_set_are_kept() -> None:
     assert (f.fix, f.hints, f.key) == ("engine's own fix", (("x", "y"),), "0123456789abcdef")
 
 
-def test_source_versions_dates_and_denial_codes_are_read_when_present() -> None:
+def test_source_versions_dates_and_denial_codes_are_read_when_present(tmp_path: Path) -> None:
     """Another engineer adds dct:hasVersion and cg:effectiveFrom to sources and cg:carc,
     cg:rarc, cg:groupCode to rules: the context reads them as soon as they are there."""
-    g = new_graph()
-    for t in knowledge_graph():
-        g.add(t)
+    g, knowledge = edited(tmp_path)
     rule, source = rule_iri("OXY-02"), SOURCE["lcd-l33797"]
+    for prop in (CG.carc, CG.rarc, CG.groupCode):  # the shipped codes (denial-codes.ttl)
+        g.remove((rule, prop, None))
     g.add((source, DCT.hasVersion, Literal("R12")))
     g.add((source, CG.effectiveFrom, Literal("2024-01-01")))
     g.add((rule, CG.carc, Literal("4")))
     g.add((rule, CG.rarc, Literal("N657")))
     g.add((rule, CG.groupCode, Literal("CO")))
-    book = Rulebook(g)
-    f = context([Finding(claim="C", line=1, rule="OXY-02", severity="violation")], book, g)[0]
+    f = context([Finding(claim="C", line=1, rule="OXY-02", severity="violation")], knowledge())[0]
     lcd = next(s for s in f.sources if s.id == "lcd-l33797")
     assert (lcd.version, lcd.effective) == ("R12", "2024-01-01")
     assert (f.carc, f.rarc, f.group_code) == ("4", "N657", "CO")
-    plain = one("OXY-02")
-    assert (plain.carc, plain.rarc, plain.group_code) == (None, None, None)
+    plain = one("OXY-02")  # the shipped graph's codes
+    assert (plain.carc, plain.rarc, plain.group_code) == ("4", "N822", "CO")
 
 
 def test_unknown_rule_still_gets_a_key() -> None:
     f = Finding(claim="C", line=None, rule="NOPE-01", severity="info")
-    (out,) = context([f], rulebook())
+    (out,) = context([f], Knowledge.bundled())
     assert out.key == finding_key(f) and out.fix == ""
 
 
-def test_a_rule_with_a_fix_text_in_data_uses_it() -> None:
-    g = new_graph()
-    for t in knowledge_graph():
-        g.add(t)
+def test_a_rule_with_a_fix_text_in_data_uses_it(tmp_path: Path) -> None:
+    g, knowledge = edited(tmp_path)
     g.remove((rule_iri("THER-02"), CG.fix, None))
     text = Literal("Write down the minutes, {service_date}.", lang="en")
     g.add((rule_iri("THER-02"), CG.fix, text))
-    book = Rulebook(g)
     f = Finding(claim="C", line=1, rule="THER-02", severity="violation", service_date="2026-01-05")
-    (out,) = context([f], book, g)
+    (out,) = context([f], knowledge())
     assert out.fix == "Write down the minutes, 2026-01-05."

@@ -17,11 +17,12 @@ from rdflib import Graph
 from typer.testing import CliRunner
 
 from claimgraph.cli import app
+from claimgraph.knowledge import Knowledge
 from claimgraph.namespaces import CG, DCT, SH
 from claimgraph.report import CSV_COLUMNS, write
 from claimgraph.report.records import FIELDS
 from claimgraph.tabular import safe_cell, write_delimited
-from claimgraph.validate import ValidationResult, validate_files
+from claimgraph.validation import ValidationResult, validate_files
 
 FORMULA = "=1+1"
 HOSTILE = '<script>alert("x")</script>'
@@ -44,10 +45,9 @@ CLAIMS = {
 
 
 @pytest.fixture(autouse=True)
-def _no_user_code_store(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("CLAIMGRAPH_STORE", str(tmp_path_factory.getbasetemp() / "no-store"))
+def _no_user_code_store(ncci_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # no code sets; only the made-up NCCI tables, so the NCCI rules give no Info for 2026Q1
+    monkeypatch.setenv("CLAIMGRAPH_STORE", str(ncci_store))
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +58,11 @@ def claims(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def result(claims: Path) -> ValidationResult:
-    found = validate_files([claims], engine="fast")
+def result(claims: Path, ncci_store: Path) -> ValidationResult:
+    with pytest.MonkeyPatch.context() as mp:  # module scope: before the autouse fixture
+        mp.setenv("CLAIMGRAPH_STORE", str(ncci_store))
+        kn = Knowledge.bundled().with_codesets(ncci_store)
+        found = validate_files([claims], engine="fast", knowledge=kn)
     assert {f.claim for f in found.findings} == {FORMULA, HOSTILE, "CLM-F3"}
     return found
 

@@ -14,7 +14,7 @@ from claimgraph.errors import InputError
 from claimgraph.ingest import detect_format, read_claims, to_graph
 from claimgraph.ingest.tabular import builtin_profiles, load_profile
 from claimgraph.namespaces import CG
-from claimgraph.validate import validate_files
+from claimgraph.validation import validate_files
 
 FORMS = Path(__file__).parent / "data" / "realworld-rif"
 SAMPLES = {

@@ -10,7 +10,8 @@ import pytest
 
 from claimgraph.engine.common import fill_template, template_facts, template_vars
 from claimgraph.ingest.model import ClaimData, LineData
-from claimgraph.validate import validate_files
+from claimgraph.knowledge import Knowledge
+from claimgraph.validation import validate_files
 
 # A rule over the claim's diagnoses that names each one (codes are no patient data), installed
 # the way shipped rules are: added to the rules graph, without the user-rule screening.
@@ -55,22 +56,22 @@ def test_template_helpers() -> None:
     assert template_facts(template, "something else") == ()
 
 
-def bundled_style_rules() -> object:
-    from claimgraph.kg import new_graph
+def bundled_style_rules(tmp_path: Path) -> Knowledge:
+    """The bundled rules plus RULES as one of them (a shipped rule file, not a user's)."""
+    from claimgraph.resources import turtle_files
 
-    g = new_graph()
-    g.parse(data=RULES, format="turtle")
-    return g
+    rules = tmp_path / "rules.ttl"
+    rules.write_text(RULES, encoding="utf-8")
+    shapes = [*turtle_files("shapes"), rules]
+    return Knowledge.from_files(list(turtle_files("ontology")), shapes)
 
 
 @pytest.mark.parametrize("engine", ["fast", "reference"])
 def test_both_engines_fill_templates_and_keep_each_value(tmp_path: Path, engine: str) -> None:
-    from claimgraph.usershapes import installed
-
     claims = tmp_path / "claims.json"
     claims.write_text(CLAIMS, encoding="utf-8")
-    with installed(bundled_style_rules()):  # type: ignore[arg-type]
-        result = validate_files([claims], engine=engine, rules=["TPL-01"], jobs=1)
+    knowledge = bundled_style_rules(tmp_path)
+    result = validate_files([claims], knowledge=knowledge, engine=engine, rules=["TPL-01"], jobs=1)
     got = sorted((f.claim, f.message, f.facts) for f in result.findings)
     assert got == [
         ("CLM-T1", "Diagnosis J44.9 is on the claim; J44.9 is named twice.", (("dx", "J44.9"),)),

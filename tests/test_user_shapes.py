@@ -70,9 +70,6 @@ def claims(modifiers: list[str], payer: str = "aetna") -> dict[str, object]:
 @pytest.fixture
 def files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
     monkeypatch.setenv("CLAIMGRAPH_CACHE_DIR", str(tmp_path / "cache"))
-    from claimgraph.engine import fast
-
-    fast.load_engine.cache_clear()
     out = {"rules": tmp_path / "my-rules.ttl"}
     out["rules"].write_text(USER_RULES)
     for name, data in {
@@ -82,8 +79,7 @@ def files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
     }.items():
         out[name] = tmp_path / f"{name}.json"
         out[name].write_text(json.dumps(data))
-    yield out
-    fast.load_engine.cache_clear()
+    return out
 
 
 def run(runner: CliRunner, *args: str):  # type: ignore[no-untyped-def]
@@ -141,19 +137,31 @@ def test_rule_filter_and_catalogue_see_user_rules(
     assert all(row["id"] != "USR-01" for row in json.loads(r.stdout))
 
 
-def test_bundled_cache_is_untouched(runner: CliRunner, files: dict[str, Path]) -> None:
+def test_user_rules_are_compiled_once_and_leave_the_bundled_cache(
+    runner: CliRunner, files: dict[str, Path]
+) -> None:
     from claimgraph.engine import fast
+    from claimgraph.knowledge import Knowledge
 
     cache = files["rules"].parent / "cache"
-    r = run(runner, "validate", str(files["fail"]), "-f", "json")
-    assert usr(findings(r)) == []
+    fast.load_engine(Knowledge.bundled())  # the bundled checks, cached in this folder
     engine_files = sorted(cache.glob("engine-*.json"))
     assert len(engine_files) == 1
-    before = {p: p.read_bytes() for p in cache.iterdir()}
-    fast.load_engine.cache_clear()
+    bundled = {p: p.read_bytes() for p in engine_files}
     r = run(runner, "validate", str(files["fail"]), "--shapes", str(files["rules"]), "-f", "json")
     assert usr(findings(r)) == [USR_FINDING]
-    assert {p: p.read_bytes() for p in cache.iterdir()} == before
+    assert {p: p.read_bytes() for p in cache.glob("engine-*.json")} == bundled
+    [compiled] = cache.glob("rules-*.json")  # the user rule set, keyed by the file's bytes
+    before = compiled.stat().st_mtime_ns
+    r = run(runner, "validate", str(files["fail"]), "--shapes", str(files["rules"]), "-f", "json")
+    assert usr(findings(r)) == [USR_FINDING]
+    assert [p.stat().st_mtime_ns for p in cache.glob("rules-*.json")] == [before]  # reused
+    files["rules"].write_text(USER_RULES.replace("need the NU", "need NU"))
+    r = run(runner, "validate", str(files["fail"]), "--shapes", str(files["rules"]), "-f", "json")
+    assert [f["message"] for f in usr(findings(r))] == [
+        "Aetna lines of E1392 need NU modifier; add NU to the line."
+    ]
+    assert len(list(cache.glob("rules-*.json"))) == 2  # another file, another rule set
     for engine in ("fast", "reference"):
         r = run(runner, "validate", str(files["fail"]), "--engine", engine, "-f", "json")
         assert usr(findings(r)) == []

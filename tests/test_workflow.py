@@ -11,9 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from claimgraph.cli import app
-from claimgraph.engine.common import payer_categories
 from claimgraph.errors import ClaimgraphError
 from claimgraph.findings import Finding
+from claimgraph.knowledge import Knowledge
 from claimgraph.workflow.profile import apply_profile, load_profile
 from claimgraph.workflow.waivers import apply_waivers, load_waivers
 
@@ -36,10 +36,9 @@ CLAIMS = {
 
 
 @pytest.fixture(autouse=True)
-def _no_user_code_store(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("CLAIMGRAPH_STORE", str(tmp_path_factory.getbasetemp() / "no-store"))
+def _no_user_code_store(ncci_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # no code sets; only the made-up NCCI tables, so the NCCI rules give no Info for 2026Q1
+    monkeypatch.setenv("CLAIMGRAPH_STORE", str(ncci_store))
 
 
 def write(path: Path, data: object) -> Path:
@@ -232,12 +231,12 @@ def test_a_profile_changes_a_severity_and_turns_a_rule_off(
 
 def test_profile_entries_per_payer() -> None:
     path = Path(__file__).parent / "data" / "profile-per-payer.toml"
-    profile = load_profile(path, ["OXY-08", "OXY-02"], payer_categories())
+    profile = load_profile(path, ["OXY-08", "OXY-02"], Knowledge.bundled().payer_categories)
     findings = [
         Finding(claim=c, line=1, rule="OXY-08", severity="warning", payer=p)
         for c, p in (("A", "aetna"), ("B", "bcbs"), ("M", "medicare"), ("N", None))
     ]
-    out, changed, dropped = apply_profile(findings, profile, payer_categories())
+    out, changed, dropped = apply_profile(findings, profile, Knowledge.bundled().payer_categories)
     assert {f.claim: f.severity for f in out} == {"A": "info", "B": "violation"}
     assert (changed, dropped) == (2, 2)  # medicare and no payer: the general entry, off
 
@@ -255,7 +254,7 @@ def test_a_bad_profile_is_one_line(runner: CliRunner, claims: Path, tmp_path: Pa
 
 def test_workflow_files_are_checked_before_the_claims(tmp_path: Path) -> None:
     """A bad profile fails fast, before any claim is read (a missing claims file is not met)."""
-    from claimgraph.validate import validate_files
+    from claimgraph.validation import validate_files
 
     bad = write(tmp_path / "p.toml", '[[rule]]\nid = "NOPE-01"\nseverity = "off"\n')
     with pytest.raises(ClaimgraphError, match="unknown rule id NOPE-01"):

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     import pyoxigraph
     from rdflib import Graph
 
+    from .knowledge import Knowledge
+
 
 @dataclass
 class Card:
@@ -180,13 +182,16 @@ def _same_text(a: str, b: str) -> bool:
 
 
 def imported_descriptions(
-    code: str, codeset_store: str | os.PathLike[str] | None = None
+    code: str, codeset_store: str | os.PathLike[str] | None
 ) -> list[dict[str, Any]] | None:
-    """What the imported code-set releases say about `code`, oldest release first (JSON-ready);
-    None when there is no store (nothing is created or opened then)."""
+    """What the imported code-set releases in the store folder `codeset_store` say about
+    `code`, oldest release first (JSON-ready); None when there is no store (nothing is
+    created or opened then)."""
+    from pathlib import Path
+
     from . import codestore
 
-    if not (codestore.store_path(codeset_store) / codestore.POINTER).is_file():
+    if codeset_store is None or not (Path(codeset_store) / codestore.POINTER).is_file():
         return None
 
     def text(value: Any) -> str:
@@ -213,7 +218,7 @@ def imported_descriptions(
     return out
 
 
-def _imported_notations(codeset_store: str | os.PathLike[str] | None) -> set[str]:
+def _imported_notations(codeset_store: str | os.PathLike[str]) -> set[str]:
     """Every code the imported releases know (for close matches)."""
     from . import codestore
 
@@ -248,20 +253,24 @@ def build_card(
     payer: str | None = None,
     graph: Graph | None = None,
     store: pyoxigraph.Store | None = None,
-    codeset_store: str | os.PathLike[str] | None = None,
+    *,
+    knowledge: Knowledge | None = None,
     use_codesets: bool = True,
     on: dt.date | None = None,
 ) -> Card:
     """The card of `code` (E1392, 97112, M54.59 ...); `payer` narrows rules to one payer.
 
-    Reads `graph` (rdflib) or `store` (pyoxigraph); by default the bundled knowledge store.
-    With `use_codesets`, adds what the imported releases in the code-set store (`codeset_store`,
-    else $CLAIMGRAPH_STORE, else the user data folder) say, and gives a code only they know a
-    card of its own; the curated facts stay as they are. A diagnosis code (ICD-10-CM, or
-    ICD-9-CM) gets its history and hierarchy from the bundled ICD releases, and a card of its
-    own when the curated graph does not have it. `on` adds what holds on that day.
+    Reads `graph` (rdflib) or `store` (pyoxigraph); by default `knowledge.store` (default:
+    the bundled knowledge). With `use_codesets`, adds what the imported releases of
+    `knowledge.codesets` say, and gives a code only they know a card of its own; the curated
+    facts stay as they are. A diagnosis code (ICD-10-CM, or ICD-9-CM) gets its history and
+    hierarchy from the bundled ICD releases, and a card of its own when the curated graph does
+    not have it. `on` adds what holds on that day.
     """
-    card = _build_card(code, payer, graph, store, codeset_store, use_codesets, on)
+    from .knowledge import Knowledge
+
+    knowledge = knowledge or Knowledge.bundled()
+    card = _build_card(code, payer, graph, store, knowledge, use_codesets, on)
     if on is not None and card.on is None:
         card.on = _dated(card, on)
     return card
@@ -272,16 +281,15 @@ def _build_card(
     payer: str | None,
     graph: Graph | None,
     store: pyoxigraph.Store | None,
-    codeset_store: str | os.PathLike[str] | None,
+    knowledge: Knowledge,
     use_codesets: bool,
     on: dt.date | None,
 ) -> Card:
     from .namespaces import ICD10CM, SKOS
 
+    codeset_store = knowledge.codesets.path if knowledge.codesets else None
     if graph is None and store is None:
-        from .kg import knowledge_store
-
-        store = knowledge_store()
+        store = knowledge.store
     reader = _Reader(graph, store)
     found = [c for c in code_candidates(code) if reader.objects(str(c), str(SKOS.notation))]
     imported = imported_descriptions(code, codeset_store) if use_codesets else None
@@ -294,7 +302,7 @@ def _build_card(
         return _icd_card(diagnosis, payer, on)
     if not found:
         notations = set(reader.objects(None, str(SKOS.notation)))
-        if imported is not None:  # a store exists: its codes are candidates too
+        if imported is not None and codeset_store:  # a store: its codes are candidates too
             notations |= _imported_notations(codeset_store)
         close = difflib.get_close_matches(code.strip().upper(), sorted(notations), n=5, cutoff=0.6)
         hint = (

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .knowledge import Knowledge
 
 SYSTEMS = ("hcpcs", "cpt", "icd10cm", "modifier")
 _WORD = re.compile(r"[a-z0-9]+")
@@ -32,13 +35,12 @@ def _words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
-def _curated() -> Iterator[dict[str, str]]:
+def _curated(knowledge: Knowledge) -> Iterator[dict[str, str]]:
     from rdflib import RDFS
 
-    from .kg import ontology_graph
     from .namespaces import CG, SKOS
 
-    g = ontology_graph()
+    g = knowledge.ontology
     for code, scheme in g.subject_objects(SKOS.inScheme):
         system = _SCHEME_SYSTEM.get(str(scheme).rsplit("/", 1)[-1])
         notation = g.value(code, SKOS.notation)
@@ -55,18 +57,18 @@ def _curated() -> Iterator[dict[str, str]]:
         }
 
 
-def _imported() -> Iterator[dict[str, str]]:
+def _imported(knowledge: Knowledge) -> Iterator[dict[str, str]]:
     from . import codestore
 
-    for e in codestore.current_entries():
+    if knowledge.codesets is None:
+        return
+    for e in codestore.current_entries(knowledge.codesets.path):
         yield {**e, "display": e["definition"] or e["label"]}
 
 
 def _icd() -> Iterator[dict[str, str]]:
-    try:
-        from . import icd
-    except ImportError:
-        return
+    from . import icd
+
     for code, _billable, text in icd.entries():
         yield {"code": code, "system": "icd10cm", "label": text, "definition": "", "display": text}
 
@@ -90,17 +92,23 @@ def _score(query: str, words: list[str], entry: dict[str, str]) -> float:
     return best
 
 
-def search(text: str, system: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+def search(
+    text: str, system: str | None = None, limit: int = 20, *, knowledge: Knowledge | None = None
+) -> list[dict[str, Any]]:
     """Codes matching `text`, best first: dicts with code, system, label, score.
 
     `system` limits the search to hcpcs, cpt, icd10cm or modifier; None searches all.
+    `knowledge` (default: the bundled one) gives the curated codes and the imported code sets.
     """
+    from .knowledge import Knowledge
+
+    knowledge = knowledge or Knowledge.bundled()
     if system is not None and system not in SYSTEMS:
         from .errors import ClaimgraphError
 
         raise ClaimgraphError(f"unknown code system {system!r}; use one of {', '.join(SYSTEMS)}")
     words = [w for w in _words(text) if w not in _STOP] or _words(text)
-    sources: list[Iterable[dict[str, str]]] = [_curated(), _imported()]
+    sources: list[Iterable[dict[str, str]]] = [_curated(knowledge), _imported(knowledge)]
     if system in (None, "icd10cm"):
         sources.append(_icd())
     best: dict[tuple[str, str], dict[str, Any]] = {}

@@ -459,10 +459,11 @@ def info(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
 
 def facts_for(
     procedure_codes: Iterable[URIRef],
-    modifiers: Iterable[URIRef] = (),
-    path: str | os.PathLike[str] | None = None,
+    modifiers: Iterable[URIRef],
+    path: str | os.PathLike[str],
 ) -> list[tuple[Any, Any, Any]]:
-    """Facts the validation engines add for CODE-01 (rdflib terms); [] when there is no store.
+    """Facts the validation engines add for CODE-01 from the store folder `path` (rdflib
+    terms; `Knowledge.codesets` names it); [] when there is no store there.
 
     (scheme, cg:fullCodeSetLoaded, true) for each scheme an imported release covers fully; for
     each given code or modifier in the current view: (code, cg:inFullCodeSet, true) and its

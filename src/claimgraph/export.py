@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from rdflib import Graph
     from rdflib.term import Node
 
+    from .knowledge import Knowledge
+
 
 class Kind(StrEnum):
     relations = "relations"
@@ -447,15 +449,17 @@ def write_export(
     out: IO[str],
     graph: Graph | None = None,
     *,
+    knowledge: Knowledge | None = None,
     bom: bool = False,
     yed: bool = False,
 ) -> int:
-    """Write one export to `out`; returns how many rows, relationships or triples it holds.
-    `bom`: CSV starts with a byte-order mark; `yed`: GraphML carries yFiles labels."""
+    """Write one export of `graph` (default: `knowledge.graph`, by default the bundled one) to
+    `out`; returns how many rows, relationships or triples it holds. `bom`: CSV starts with a
+    byte-order mark; `yed`: GraphML carries yFiles labels."""
     if graph is None:
-        from .kg import knowledge_graph
+        from .knowledge import Knowledge
 
-        graph = knowledge_graph()
+        graph = (knowledge or Knowledge.bundled()).graph
     fmt = choose_format(kind, fmt)
     if kind is Kind.graph:
         return write_rdf(graph, fmt, out)

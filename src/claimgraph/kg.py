@@ -1,7 +1,8 @@
-"""Loading the bundled knowledge graph: ontology (model and facts) and shapes (the rules).
+"""Loading Turtle into graphs: the ontology (model and facts) and the shapes (the rules).
 
 The rules are part of the knowledge graph: queries such as "rules that apply to a code" read
-them, and the SPARQL-based shapes read their own scope, dates and thresholds from it.
+them, and the SPARQL-based shapes read their own scope, dates and thresholds from it. Which
+files, and what is built from them, is `knowledge.Knowledge`'s business: nothing is kept here.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import pickle
-from functools import cache
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,19 +18,9 @@ from rdflib import Graph
 
 from .errors import InputError
 from .namespaces import PREFIXES
-from .resources import turtle_files
 
 if TYPE_CHECKING:
     import pyoxigraph
-
-# The user's rules for this run (`claimgraph validate --shapes`), checked by usershapes.py and
-# installed with `usershapes.installed`; None: the bundled rules only.
-_user_shapes: Graph | None = None
-
-
-def user_shapes() -> Graph | None:
-    """The user's rules added to the bundled shapes for this run, or None."""
-    return _user_shapes
 
 
 def new_graph() -> Graph:
@@ -71,74 +62,40 @@ def parse_turtle(
         ) from None
 
 
-@cache
-def ontology_graph() -> Graph:
-    """ontology/**/*.ttl: the model and the curated facts."""
+def load_graph(files: Iterable[Path]) -> Graph:
+    """The Turtle `files` in one new graph (errors name the file and line)."""
     g = new_graph()
-    for path in turtle_files("ontology"):
+    for path in files:
         parse_turtle(g, path)
     return g
 
 
-@cache
-def shapes_graph() -> Graph:
-    """shapes/*.ttl (without shapes/meta/): the rules, plus the user's rules of this run."""
-    g = bundled_shapes_graph()
-    if _user_shapes is None:
-        return g
-    merged = new_graph()
-    for t in g:
-        merged.add(t)
-    for t in _user_shapes:
-        merged.add(t)
-    return merged
-
-
-@cache
-def bundled_shapes_graph() -> Graph:
-    """shapes/*.ttl (without shapes/meta/): the bundled rules only. Do not modify."""
-    g = new_graph()
-    for path in turtle_files("shapes"):
-        parse_turtle(g, path)
-    return g
-
-
-@cache
-def knowledge_graph() -> Graph:
-    """Ontology and shapes together: what queries and the code card read. Do not modify.
+def load_knowledge_graph(files: Sequence[Path]) -> Graph:
+    """`files` (ontology and shapes) as one graph: what queries, exports and the rules read.
 
     Parsing the Turtle is the slow part of a short command, so the merged graph is kept as a
-    pickle in the user cache folder, keyed by the bundled files (names, sizes, modification
-    times) and the versions of claimgraph, rdflib and Python. CLAIMGRAPH_NO_CACHE=1 turns it off.
-    With user rules (`--shapes`) the graph is built in memory and the cache is left alone.
+    pickle in the user cache folder, keyed by the files (names, sizes, modification times)
+    and the versions of claimgraph, rdflib and Python. CLAIMGRAPH_NO_CACHE=1 turns it off.
     """
-    files = turtle_files("ontology") + turtle_files("shapes")
-    cache_file = _cache_file(files) if _user_shapes is None else None
+    cache_file = _cache_file(list(files))
     cached = _read_cache(cache_file) if cache_file else None
     if isinstance(cached, Graph):
         return cached
-    g = new_graph()
-    for t in ontology_graph():
-        g.add(t)
-    for t in shapes_graph():
-        g.add(t)
+    g = load_graph(files)
     if cache_file:
         _write_cache(cache_file, g)
     return g
 
 
-@cache
-def knowledge_store() -> pyoxigraph.Store:
-    """The same triples as knowledge_graph() in an in-memory pyoxigraph store (fast to load
-    and to query: the code card reads it). Do not modify."""
+def load_store(files: Sequence[Path], ntriples: bytes = b"") -> pyoxigraph.Store:
+    """Turtle `files` (and `ntriples`) in a new in-memory pyoxigraph store (fast to load and
+    to query: the code card reads it)."""
     import pyoxigraph
 
     store = pyoxigraph.Store()
-    if _user_shapes is not None:
-        nt = knowledge_graph().serialize(format="nt", encoding="utf-8")
-        store.bulk_load(nt, format=pyoxigraph.RdfFormat.N_TRIPLES)
-        return store
-    for path in turtle_files("ontology") + turtle_files("shapes"):
+    if ntriples:
+        store.bulk_load(ntriples, format=pyoxigraph.RdfFormat.N_TRIPLES)
+    for path in files:
         try:
             store.bulk_load(path=str(path), format=pyoxigraph.RdfFormat.TURTLE)
         except (SyntaxError, ValueError) as e:

@@ -84,6 +84,8 @@ class CG(DefinedNamespace):
     CMSTableRelease: URIRef
     CPTCode: URIRef
     CareSetting: URIRef
+    ClaimAdjustmentGroupCode: URIRef
+    ClaimAdjustmentReasonCode: URIRef
     Claim: URIRef
     ClaimLine: URIRef
     Code: URIRef
@@ -97,6 +99,7 @@ class CG(DefinedNamespace):
     DMEPOSPaymentCategory: URIRef
     DMEPOSPricing: URIRef
     DenialReason: URIRef
+    DenialCode: URIRef
     DiagnosisCode: URIRef
     DocumentationArtifact: URIRef
     DocumentationType: URIRef
@@ -112,7 +115,9 @@ class CG(DefinedNamespace):
     PTPTableRelease: URIRef
     Payer: URIRef
     ProcedureCode: URIRef
+    RemittanceAdviceRemarkCode: URIRef
     Rule: URIRef
+    ScopedLines: URIRef
     Source: URIRef
     Topic: URIRef
     UnitBand: URIRef
@@ -125,6 +130,7 @@ class CG(DefinedNamespace):
     agreesWithOfficial: URIRef
     aocEditType: URIRef
     appliesToCode: URIRef
+    appliesToIndicator: URIRef
     appliesToModifier: URIRef
     appliesToPayer: URIRef
     authorizationNumber: URIRef
@@ -192,6 +198,7 @@ class CG(DefinedNamespace):
     maxVisits: URIRef
     medicareEquivalent: URIRef
     member: URIRef
+    memberNotation: URIRef
     minMinutes: URIRef
     minutes: URIRef
     minutesPerExtraUnit: URIRef
@@ -203,6 +210,7 @@ class CG(DefinedNamespace):
     notationPrefix: URIRef
     objectCode: URIRef
     oneOnOne: URIRef
+    order: URIRef
     pao2: URIRef
     patientId: URIRef
     payer: URIRef
@@ -221,12 +229,14 @@ class CG(DefinedNamespace):
     quarter: URIRef
     readAs: URIRef
     reason: URIRef
+    reportedPerRun: URIRef
     redFlagDiagnosis: URIRef
     relatedCode: URIRef
     relation: URIRef
     requiresDocument: URIRef
     requiresModifier: URIRef
     rowCount: URIRef
+    scopeOf: URIRef
     serviceDate: URIRef
     shortDescriptor: URIRef
     showsBenefit: URIRef
@@ -243,6 +253,7 @@ class CG(DefinedNamespace):
     systemUri: URIRef
     topic: URIRef
     unitBand: URIRef
+    unitBasis: URIRef
     units: URIRef
     unitsAllowed: URIRef
     url: URIRef

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from rdflib.plugins.sparql.sparql import Query
     from rdflib.term import Identifier
 
+    from .knowledge import Knowledge
+
 IRI_PARAMS = ("code", "diagnosis", "modifier", "payer", "source", "topic")
 
 _HEADER_RE = re.compile(r"^#\s*(title|description|param)\s*:\s*(.*?)\s*$")
@@ -311,8 +313,10 @@ def run(
     graph: Graph | None = None,
     declared: tuple[Param, ...] | None = None,
     max_rows: int | None = None,
+    knowledge: Knowledge | None = None,
 ) -> QueryResult:
-    """Run a read-only SPARQL query on `graph` (default: the bundled knowledge graph).
+    """Run a read-only SPARQL query on `graph` (default: `knowledge.graph`, by default the
+    bundled knowledge graph).
 
     `declared` are the allowed parameters (default: those of the query's header, or every
     variable of the query when the header declares none). With `max_rows`, evaluation stops
@@ -320,9 +324,9 @@ def run(
     """
     translated = check(query_text)
     if graph is None:
-        from .kg import knowledge_graph
+        from .knowledge import Knowledge
 
-        graph = knowledge_graph()
+        graph = (knowledge or Knowledge.bundled()).graph
     bindings = bind_params(params or {}, _declared(query_text, declared, translated), graph)
     if max_rows is not None and translated.algebra.name in ("ConstructQuery", "DescribeQuery"):
         return _graph_result(graph, translated, bindings, max_rows)
@@ -372,10 +376,13 @@ def _graph_result(
 
 
 def run_named(
-    name: str, params: Mapping[str, str] | None = None, graph: Graph | None = None
+    name: str,
+    params: Mapping[str, str] | None = None,
+    graph: Graph | None = None,
+    knowledge: Knowledge | None = None,
 ) -> QueryResult:
     q = get_query(name)
-    return run(q.text, params, graph, q.params)
+    return run(q.text, params, graph, q.params, knowledge=knowledge)
 
 
 def _declared(
@@ -417,16 +424,10 @@ def run_remote(
 ) -> Any:
     """The same checks, then `claimgraph.remote.run_query` (the interop module) within
     `timeout` seconds in all."""
-    from .errors import ClaimgraphError
-
     translated = check(query_text)
     bindings = bind_params(params or {}, _declared(query_text, declared, translated))
-    import importlib
+    from . import remote
 
-    try:
-        remote = importlib.import_module("claimgraph.remote")
-    except ImportError:
-        raise ClaimgraphError("remote endpoints are not available in this installation") from None
     return remote.run_query(url, query_text, bindings, timeout=timeout)
 
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import ClaimgraphError, InternalError, QueryError
 
 if TYPE_CHECKING:
+    from .knowledge import Knowledge
     from .query import Param, QueryResult
 
 DEFAULT_TIMEOUT = 30.0  # seconds
@@ -146,13 +147,17 @@ def call(
 
 
 def _evaluate(
-    text: str, params: Mapping[str, str], declared: tuple[Param, ...] | None, max_rows: int
+    text: str,
+    params: Mapping[str, str],
+    declared: tuple[Param, ...] | None,
+    max_rows: int,
+    knowledge: Knowledge | None,
 ) -> QueryResult:
-    """In the child: check and run the query on the bundled graph, keeping at most max_rows + 1
+    """In the child: check and run the query on the knowledge graph, keeping at most max_rows + 1
     rows (CONSTRUCT / DESCRIBE: triples)."""
     from .query import run
 
-    return run(text, params, None, declared, max_rows=max_rows)
+    return run(text, params, None, declared, max_rows=max_rows, knowledge=knowledge)
 
 
 def _evaluate_remote(
@@ -186,13 +191,15 @@ def run_query(
     *,
     timeout: float = DEFAULT_TIMEOUT,
     max_rows: int = DEFAULT_MAX_ROWS,
+    knowledge: Knowledge | None = None,
 ) -> QueryResult:
-    """`query.run` on the bundled knowledge graph within the limits; QueryError past them.
+    """`query.run` on `knowledge`'s graph (default: the bundled one) within the limits;
+    QueryError past them.
 
     Parsing and checking (syntax, read-only, no SERVICE/FROM) happen in the child too, so the
     time limit holds for a query that is slow to parse."""
     result: QueryResult = call(
-        _evaluate, text, dict(params or {}), declared, max_rows, timeout=timeout
+        _evaluate, text, dict(params or {}), declared, max_rows, knowledge, timeout=timeout
     )
     return _size_check(result, max_rows)
 

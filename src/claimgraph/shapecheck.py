@@ -423,21 +423,6 @@ def meta_check(g: Graph) -> None:
         raise ShapesError(f"the shapes do not conform to SHACL (first defect at {first})")
 
 
-_checked: set[int] = set()
-
-
-def check_structure_once(g: Graph) -> None:
-    """Recursion and patterns (microseconds), once per shapes graph object in this process.
-
-    The SPARQL check costs seconds (rdflib parses every text), so engines that parse the texts
-    anyway rely on `mapped_errors` for it; the fast engine runs `check_shapes` when it builds
-    its cache."""
-    if id(g) not in _checked:
-        check_recursion(g)
-        check_patterns(g)
-        _checked.add(id(g))
-
-
 @contextlib.contextmanager
 def mapped_errors() -> Iterator[None]:
     """Errors of pyshacl / rdflib while evaluating shapes (re.error, pyparsing errors, bare

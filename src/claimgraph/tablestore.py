@@ -511,15 +511,15 @@ def _notations(procedure_codes: Iterable[URIRef]) -> dict[str, URIRef]:
 
 def facts_for(
     procedure_codes: Iterable[URIRef],
-    modifiers: Iterable[URIRef] = (),
-    path: str | Path | None = None,
+    modifiers: Iterable[URIRef],
+    path: str | Path,
     *,
     together: Iterable[Iterable[URIRef]] | None = None,
 ) -> list[tuple[Any, Any, Any]]:
-    """The CMS table facts for a batch of claims that uses `procedure_codes` (rdflib triples);
-    [] when no table is imported. For every imported table release: its description (the
-    "loaded" marker: class, care setting, quarter, effective from/until, version). Then its
-    entries about the batch's codes:
+    """The CMS table facts of the store folder `path` for a batch of claims that uses
+    `procedure_codes` (rdflib triples); [] when no table is imported. For every imported table
+    release: its description (the "loaded" marker: class, care setting, quarter, effective
+    from/until, version). Then its entries about the batch's codes:
 
     - PTP: a cg:PTPEdit for every edit whose column-1 and column-2 codes both occur, deleted
       edits included (with cg:deletionDate);

@@ -12,15 +12,15 @@ is refused, never followed) and refuses, with one error naming the file:
   topic, target, sh:sparql. A dct:source is a cg:Source of the ontology or one the file declares
   (with a dct:title).
 
-`installed(graph)` adds the checked rules to `kg.shapes_graph()` / `kg.knowledge_graph()` and
-everything built from them (rulebook, payers, the fast engine) until it exits. Nothing derived
-from user rules is written to the cache.
+`Knowledge.with_rules(paths)` calls `load` and gives a new Knowledge value with the checked
+rules added (its rulebook, payers and compiled checks include them); the compiled checks are
+cached under the rules files' hash, like the bundled ones.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Sequence
+import hashlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,8 +31,11 @@ from .shapecheck import ShapesError, screen_user_rules
 if TYPE_CHECKING:
     from rdflib import Graph
 
+    from .knowledge import Knowledge
 
-def _parse(path: Path) -> Graph:
+
+def read(path: Path) -> tuple[Graph, bytes]:
+    """The rules file as a graph (fixed base IRI) and its bytes; InputError naming the file."""
     from .kg import new_graph, parse_turtle
 
     if "://" in str(path):
@@ -45,7 +48,7 @@ def _parse(path: Path) -> Graph:
         ) from None
     g = new_graph()
     parse_turtle(g, path, data=data, base=INPUT_BASE)
-    return g
+    return g, data
 
 
 def _with_prefixes(g: Graph, bundled: Graph) -> Graph:
@@ -64,7 +67,7 @@ def _with_prefixes(g: Graph, bundled: Graph) -> Graph:
     return out
 
 
-def _meta_graph() -> Graph:
+def meta_graph() -> Graph:
     from .kg import new_graph, parse_turtle
     from .resources import data_dir
 
@@ -74,135 +77,101 @@ def _meta_graph() -> Graph:
     return g
 
 
-def _meta_shapes(g: Graph) -> None:
-    """The shapes over the shapes, with the ontology (sources, topics) and `g` as data."""
+def meta_results(g: Graph, ontology: Graph) -> list[tuple[str, str]]:
+    """What the shapes over the shapes say about `g` (with `ontology` for sources and topics):
+    (focus node, message) pairs, sorted; [] when it conforms."""
     import pyshacl
 
-    from .kg import new_graph, ontology_graph
+    from .kg import new_graph
     from .namespaces import SH
     from .privacy import quiet_libraries
-    from .query import compact_iri
 
     data = new_graph()
-    for t in ontology_graph():
+    for t in ontology:
         data.add(t)
     for t in g:
         data.add(t)
     quiet_libraries()
     conforms, report, _ = pyshacl.validate(
-        data, shacl_graph=_meta_graph(), inference="none", advanced=False, allow_warnings=True
+        data, shacl_graph=meta_graph(), inference="none", advanced=False, allow_warnings=True
     )
     if conforms:
-        return
-    results = sorted(
+        return []
+    return sorted(
         (str(report.value(r, SH.focusNode)), str(report.value(r, SH.resultMessage) or ""))
         for r in report.subjects(SH.focusNode, None)
     )
-    focus, message = results[0] if results else ("?", "")
+
+
+def _meta_shapes(g: Graph, ontology: Graph) -> None:
+    from .query import compact_iri
+
+    results = meta_results(g, ontology)
+    if not results:
+        return
+    focus, message = results[0]
     raise ShapesError(f"{compact_iri(focus)}: {message or 'does not conform to the rule shapes'}")
 
 
-def check_file(g: Graph, earlier_ids: set[str]) -> set[str]:
-    """Refuse what cannot be used (ShapesError without a path); the rule ids `g` defines."""
-    from rdflib import OWL, URIRef
+def check_file(
+    g: Graph, earlier_ids: set[str], base: Knowledge, *, bundled: bool = False, meta: bool = True
+) -> set[str]:
+    """Refuse what cannot be used with the rules of `base` (ShapesError without a path); the
+    rule ids `g` defines. `bundled`: `g` is one of the installed shapes files (it may describe
+    ontology terms); `meta`: also the shapes over the shapes (first result only)."""
+    from rdflib import OWL, RDF, URIRef
 
     from .engine.common import Rulebook
-    from .kg import bundled_shapes_graph, knowledge_graph
     from .query import compact_iri
     from .shapecheck import check_patterns, check_recursion, check_sparql, meta_check
 
     if (None, OWL.imports, None) in g:
         raise ShapesError("owl:imports is not followed; put the rules in the file itself")
-    bundled = knowledge_graph()
+    known_graph = base.graph
     ids = set(Rulebook(g).rules)
-    known = set(Rulebook(bundled).rules)
+    known = set(base.rulebook.rules)
     for rid in sorted(ids):
         if rid in known:
             raise ShapesError(f"rule id {rid} is a bundled rule's; give the rule a new id")
         if rid in earlier_ids:
             raise ShapesError(f"rule id {rid} is also defined in an earlier --shapes file")
     for s in sorted({s for s in g.subjects() if isinstance(s, URIRef)}, key=str):
-        if (s, None, None) in bundled:
-            raise ShapesError(
-                f"{compact_iri(str(s))} is part of the bundled knowledge graph; a rules file "
-                "adds new rules and sources and cannot change bundled ones"
-            )
-    full = _with_prefixes(g, bundled_shapes_graph())
+        if (s, None, None) not in known_graph:
+            continue
+        # a bundled file may describe ontology terms, and its rules may be annotated by the
+        # other bundled files (shapes/fixes.ttl: cg:fix) without being defined there
+        if bundled and ((s, None, None) in base.ontology or (s, RDF.type, None) not in known_graph):
+            continue
+        raise ShapesError(
+            f"{compact_iri(str(s))} is part of the bundled knowledge graph; a rules file "
+            "adds new rules and sources and cannot change bundled ones"
+        )
+    full = _with_prefixes(g, base.shapes)
     check_recursion(g)
     check_patterns(g)
     check_sparql(full)  # only g's SPARQL texts; the prefix declarations are data
     screen_user_rules(full)  # catastrophic regexes, cartesian patterns, data in messages
     meta_check(full)
-    _meta_shapes(g)
+    if meta:
+        _meta_shapes(g, base.ontology)
     return ids
 
 
-def load(paths: Sequence[str | Path]) -> Graph:
-    """The rules of `paths`, checked, as one graph (errors name the file)."""
+def load(paths: Sequence[Path], base: Knowledge) -> tuple[Graph, str]:
+    """The rules of `paths`, each checked against `base` and the files before it, as one
+    graph, and a hash of the files' bytes (errors name the file)."""
     from .kg import new_graph
 
     merged = new_graph()
     ids: set[str] = set()
-    for p in paths:
-        path = Path(p)
-        g = _parse(path)
+    h = hashlib.sha256()
+    for path in paths:
+        g, data = read(path)
+        h.update(len(data).to_bytes(8, "big") + data)
         try:
-            ids |= check_file(g, ids)
+            ids |= check_file(g, ids, base)
         except ShapesError as e:
             raise ShapesError(e.message, path=str(path), position=e.position) from None
         for t in g:
             merged.add(t)
-    return merged
-
-
-def _clear_caches() -> None:
-    from . import kg
-    from .engine import common, fast
-
-    for fn in (
-        kg.shapes_graph,
-        kg.knowledge_graph,
-        kg.knowledge_store,
-        common.rulebook,
-        common.payer_categories,
-        fast.load_engine,
-    ):
-        fn.cache_clear()
-
-
-@contextlib.contextmanager
-def installed(graph: Graph | None) -> Iterator[None]:
-    """The user's rules in the knowledge graph while the block runs (None: nothing changes)."""
-    from . import kg
-
-    if graph is None:
-        yield
-        return
-    previous = kg._user_shapes
-    kg._user_shapes = graph
-    _clear_caches()
-    try:
-        yield
-    finally:
-        kg._user_shapes = previous
-        _clear_caches()
-
-
-def payload() -> bytes | None:
-    """The installed user rules as N-Triples, for worker processes (`install_payload`)."""
-    from .kg import user_shapes
-
-    g = user_shapes()
-    return None if g is None else g.serialize(format="nt", encoding="utf-8")
-
-
-def install_payload(data: bytes | None) -> None:
-    """In a worker process: install the rules the parent checked (no-op if already there)."""
-    from . import kg
-
-    if data is None or kg._user_shapes is not None:
-        return
-    g = kg.new_graph()
-    g.parse(data=data, format="nt")
-    kg._user_shapes = g
-    _clear_caches()
+    return merged, h.hexdigest()

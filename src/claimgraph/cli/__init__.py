@@ -14,7 +14,7 @@ import typer
 from typer.core import TyperGroup
 
 from .. import __version__
-from . import code, codesets, convert, diff, export, query, validate
+from . import code, codesets, convert, diff, export, query, rules, validate
 from .common import guarded
 
 
@@ -112,10 +112,10 @@ app.command("query")(guarded(query.query))
 app.command("code")(guarded(code.code))
 app.command("validate")(guarded(validate.validate))
 app.command("diff")(guarded(diff.diff))
-app.command("rules")(guarded(validate.rules))
 app.command("convert")(guarded(convert.convert))
 app.command("export")(guarded(export.export))
 app.command("publish")(guarded(export.publish))
+app.add_typer(rules.rules_app, name="rules")
 app.add_typer(codesets.import_app, name="import")
 app.add_typer(codesets.store_app, name="store")
 

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import importlib
 import json
-import os
-from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import IO, Annotated
+from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 
@@ -24,6 +21,9 @@ from .common import (
     pick_format,
     print_rows,
 )
+
+if TYPE_CHECKING:
+    from ..knowledge import Knowledge
 
 
 class System(StrEnum):
@@ -114,8 +114,8 @@ def code(
                 "usage: claimgraph code search WORDS... [--system hcpcs|cpt|icd10cm|modifier]"
             )
         chosen = pick_format(fmt, output, TABLE_FORMATS)
-        with _store_env(store), output_to(output, force) as out:
-            search(words, system, limit, chosen, out, bom)
+        with output_to(output, force) as out:
+            search(words, system, limit, chosen, _knowledge(store), out, bom)
         return
     if text:
         raise ClaimgraphError("give one code (or: claimgraph code search WORDS...)")
@@ -123,7 +123,7 @@ def code(
     from ..card import build_card, render
 
     day = _date(on) if on is not None else None
-    card = build_card(code, payer, codeset_store=store, on=day)
+    card = build_card(code, payer, knowledge=_knowledge(store), on=day)
     if chosen == "json":
         with output_to(output, force) as out:
             json.dump(card.as_dict(), out, indent=2)
@@ -154,33 +154,22 @@ def search(
     system: System | None,
     limit: int,
     fmt: str,
+    knowledge: Knowledge,
     out: IO[str] | None = None,
     bom: bool = False,
 ) -> None:
-    """Find codes by words with `claimgraph.codesearch` (the code-sets module)."""
-    try:
-        codesearch = importlib.import_module("claimgraph.codesearch")
-    except ImportError:
-        raise ClaimgraphError("code search is not available in this installation") from None
-    hits = codesearch.search(text, system=system.value if system else None, limit=limit)
+    """Find codes by words with `claimgraph.codesearch`."""
+    from ..codesearch import search as find
+
+    hits = find(text, system=system.value if system else None, limit=limit, knowledge=knowledge)
     columns = ["code", "system", "label", "score"]
     print_rows(columns, [[h.get(c) for c in columns] for h in hits], fmt, out=out, bom=bom)
 
 
-@contextlib.contextmanager
-def _store_env(store: Path | None) -> Iterator[None]:
-    """`--store` for code search, which reads the store named by $CLAIMGRAPH_STORE."""
-    if store is None:
-        yield
-        return
-    from ..codestore import ENV_VAR
+def _knowledge(store: Path | None) -> Knowledge:
+    """The bundled knowledge with the code-set store of `--store`, else $CLAIMGRAPH_STORE,
+    else the user data folder (read here, at the edge)."""
+    from ..codestore import store_path
+    from ..knowledge import Knowledge
 
-    before = os.environ.get(ENV_VAR)
-    os.environ[ENV_VAR] = str(store)
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop(ENV_VAR, None)
-        else:
-            os.environ[ENV_VAR] = before
+    return Knowledge.bundled().with_codesets(store_path(store))

@@ -51,6 +51,7 @@ SUFFIX_FORMATS = {
     ".html": "html",
     ".htm": "html",
     ".xlsx": "xlsx",
+    ".parquet": "parquet",
     ".txt": "table",
 }
 

@@ -42,7 +42,7 @@ def diff(
     Example: claimgraph diff last-week.json today.json --fail-on warning
     """
     from ..report.diffout import FORMATS, summary_text, write_diff
-    from ..validate import reaches
+    from ..validation import reaches
     from ..workflow.diff import diff_findings
     from ..workflow.reports import load_report
 

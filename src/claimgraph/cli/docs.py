@@ -41,6 +41,8 @@ def _commands(group: Any, prefix: str) -> Iterator[tuple[str, Any]]:
     for name, cmd in group.commands.items():
         path = f"{prefix} {name}"
         if getattr(cmd, "commands", None):
+            if getattr(cmd, "invoke_without_command", False):  # `rules` lists, `rules check` ...
+                yield path, cmd
             yield from _commands(cmd, path)
         else:
             yield path, cmd

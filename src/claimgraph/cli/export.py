@@ -114,10 +114,10 @@ def publish(
 
     Example: claimgraph publish --endpoint http://localhost:7878
     """
-    from ..kg import knowledge_graph
+    from ..knowledge import Knowledge
     from ..remote import put_graph
 
-    kg = knowledge_graph()
+    kg = Knowledge.bundled().graph
     data = kg.serialize(format="nt", encoding="utf-8")
     shown = put_graph(endpoint, graph, data, gsp=gsp, timeout=timeout)
     target = f"graph <{graph}>" if graph else "the default graph"

@@ -1,15 +1,14 @@
-"""`claimgraph validate` and `claimgraph rules`: thin layers over validate.py and report/."""
+"""`claimgraph validate`: a thin layer over validate.py and report/."""
 
 from __future__ import annotations
 
 import sys
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from .common import (
-    TABLE_FORMATS,
     BomOpt,
     ForceOpt,
     OutputOpt,
@@ -18,10 +17,14 @@ from .common import (
     format_option,
     output_to,
     pick_format,
-    print_rows,
 )
 
-REPORT_FORMATS = ("table", "json", "jsonl", "csv", "tsv", "turtle", "html", "xlsx")
+if TYPE_CHECKING:
+    from ..knowledge import Knowledge
+
+REPORT_FORMATS = (
+    "table", "json", "jsonl", "csv", "tsv", "turtle", "html", "xlsx", "fhir", "parquet",
+)  # fmt: skip
 
 
 class FailOn(StrEnum):
@@ -39,7 +42,7 @@ class Engine(StrEnum):
     reference = "reference"
 
 
-DEFAULT_ENGINE = Engine.fast  # same findings as reference (tests/test_engine_parity.py)
+DEFAULT_ENGINE = Engine.fast  # same findings as reference (tests/test_parity.py)
 FailOnOpt = Annotated[
     FailOn,
     typer.Option(
@@ -58,6 +61,24 @@ EndpointOpt = Annotated[
         help="Check claims already in this SPARQL server instead of files (needs --graph).",
     ),
 ]
+StoreOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--store",
+        help="Code-set store whose imported code sets and CMS tables the code checks read "
+        "(default: $CLAIMGRAPH_STORE, else the user data folder).",
+        metavar="DIR",
+    ),
+]
+
+
+def run_knowledge(shapes: list[str] | None, store: str | None) -> Knowledge:
+    """The run's Knowledge: the bundled rules, the user's rules files, the code-set store
+    (`store`, else $CLAIMGRAPH_STORE, else the user data folder: read here, at the edge)."""
+    from ..codestore import store_path
+    from ..knowledge import Knowledge
+
+    return Knowledge.bundled().with_rules(shapes or ()).with_codesets(store_path(store))
 
 
 def validate(
@@ -66,7 +87,8 @@ def validate(
         typer.Argument(
             metavar="FILE",
             help="Claim files or folders: JSON, JSON Lines, CSV, Turtle, N-Triples, JSON-LD, "
-            "FHIR R4 (Claim, ExplanationOfBenefit, Bundle, NDJSON), X12 837P, CMS RIF.",
+            "FHIR R4 (Claim, ExplanationOfBenefit, Bundle, NDJSON), X12 837P, CMS RIF, "
+            "Parquet claim lines.",
             show_default=False,
         ),
     ] = None,
@@ -105,8 +127,8 @@ def validate(
         str | None,
         typer.Option(
             "--profile",
-            help="Column mapping for tabular claims: rif-carrier, rif-dme (CMS RIF extracts) "
-            "or a mapping file (TOML).",
+            help="Column mapping for tabular and Parquet claims: rif-carrier, rif-dme (CMS RIF "
+            "extracts) or a mapping file (TOML).",
             metavar="NAME|FILE",
         ),
     ] = None,
@@ -151,6 +173,7 @@ def validate(
             help="Accepted findings (TOML: key or rule and claim pattern, reason, who, expiry).",
         ),
     ] = None,
+    store: StoreOpt = None,
     bom: BomOpt = False,
     endpoint: EndpointOpt = None,
     graph: Annotated[
@@ -175,7 +198,7 @@ def validate(
     """Check claims against the coverage rules and report what to fix.
 
     The report format follows --format, else the -o suffix (.json .jsonl .csv .tsv .ttl
-    .html .xlsx), else table. With -o or --format jsonl the one-line summary goes to stderr
+    .html .xlsx .parquet), else table. With -o or --format jsonl the one-line summary goes to stderr
     (unless -q).
 
     Exit status: 0 no finding reaches --fail-on, 1 one does, 2 unreadable input or bad usage.
@@ -197,7 +220,7 @@ def validate(
             err(f"warning: {message}")
 
     if endpoint:
-        from ..validate import validate_endpoint
+        from ..validation import validate_endpoint
 
         if files:
             raise ClaimgraphError("give claim files or --endpoint, not both")
@@ -206,6 +229,7 @@ def validate(
         result = validate_endpoint(
             endpoint,
             graph,
+            knowledge=run_knowledge(None, store),
             rules=rule or (),
             payer=payer,
             fail_on=fail_on.value,
@@ -220,10 +244,11 @@ def validate(
             raise ClaimgraphError("no claim files given (or use --endpoint URL --graph IRI)")
         if timeout is not None:
             raise ClaimgraphError("--timeout applies to --endpoint runs")
-        from ..validate import validate_files
+        from ..validation import validate_files
 
         result = validate_files(
             files,
+            knowledge=run_knowledge(shapes, store),
             engine=engine.value,
             jobs=jobs,
             rules=rule or (),
@@ -232,7 +257,6 @@ def validate(
             warn=warn,
             progress=not quiet and sys.stderr.isatty(),
             documents=documents,
-            shapes=shapes or (),
             profile=profile,
             include_preauthorization=include_preauthorization,
             rules_profile=rules_profile,
@@ -249,50 +273,3 @@ def validate(
         err(summary_line(result) + where)
     if result.failed:
         raise typer.Exit(1)
-
-
-def rules(
-    topic: Annotated[
-        str | None,
-        typer.Option("--topic", "-t", metavar="TOPIC", help="Only this topic, e.g. oxygen."),
-    ] = None,
-    payer: Annotated[
-        str | None,
-        typer.Option("--payer", metavar="PAYER", help="Only rules that check this payer's claims."),
-    ] = None,
-    fmt: Annotated[str | None, format_option(TABLE_FORMATS, "table")] = None,
-    output: OutputOpt = "-",
-    force: ForceOpt = False,
-    bom: BomOpt = False,
-    shapes: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--shapes", help="Also list the rules of this file (repeatable).", metavar="FILE"
-        ),
-    ] = None,
-) -> None:
-    """List the rule catalogue: id, severity, topic, scope, message, source and dates.
-
-    Example: claimgraph rules --topic oxygen --payer medicare
-    """
-    from ..usershapes import installed, load
-
-    chosen = pick_format(fmt, output, TABLE_FORMATS, "table")
-    with installed(load(shapes) if shapes else None):
-        columns, rows = _rules(topic, payer)
-    with output_to(output, force, inputs=shapes or ()) as out:
-        print_rows(columns, rows, chosen, title="claimgraph rules", out=out, bom=bom)
-
-
-def _rules(topic: str | None, payer: str | None) -> tuple[list[str], list[list[object]]]:
-    from ..errors import ClaimgraphError
-    from ..report import rule_rows
-    from ..validate import check_payer
-
-    if topic:
-        from ..engine.common import rulebook
-
-        topics = sorted({r.topic for r in rulebook().rules.values()})
-        if topic not in topics:
-            raise ClaimgraphError(f"unknown topic {topic!r}; use one of {', '.join(topics)}")
-    return rule_rows(topic, check_payer(payer) if payer else None)

@@ -1,8 +1,9 @@
 """What both validation engines share: enrichment facts, the rulebook, findings, batching.
 
-- `enrichment(claims_graph)`: facts about the codes a batch of claims uses that are not in the
-  bundled graph (the scheme of a procedure code, the ICD-10-CM index, the user's imported code
-  sets), added to the data graph so the rules can read them.
+- `enrichment(claims_graph, codesets)`: facts about the codes a batch of claims uses that are
+  not in the bundled graph (the scheme of a procedure code, the ICD index, the imported code
+  sets and CMS tables of `Knowledge.codesets`), added to the data graph so the rules can read
+  them.
 - `Rulebook`: every shape that reports findings, with its rule id, severity, message, sources.
   A rule may have parts (shapes with `dct:isPartOf` the rule) with their own severity/message.
 - `ClaimContext` / `focus_index` / `finalize`: a (focus node, shape) result as a `Finding` with its
@@ -15,12 +16,12 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
-from functools import cache
-from typing import TypeVar
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import unquote
 
-from rdflib import RDF, Graph, URIRef
+from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from ..findings import Finding
@@ -37,6 +38,9 @@ from ..namespaces import (
     payer_iri,
 )
 
+if TYPE_CHECKING:
+    from ..knowledge import CodeSets
+
 Triple = tuple[Node, Node, Node]
 
 SEVERITY_NAMES = {SH.Violation: "violation", SH.Warning: "warning", SH.Info: "info"}
@@ -49,28 +53,24 @@ _CPT_MODIFIER_RE = re.compile(r"^[0-9]{2}$")
 # ---------------------------------------------------------------------------------------------
 
 
-def _codestore_facts(procedure_codes: set[URIRef], modifiers: set[URIRef]) -> list[Triple]:
-    """Facts from the user's imported code sets (claimgraph import ...), if that module exists."""
-    try:
-        from .. import codestore
-    except ImportError:
-        return []
-    return list(codestore.facts_for(procedure_codes, modifiers))
-
-
 def table_facts(
     procedure_codes: set[URIRef],
     modifiers: set[URIRef],
     together: Iterable[set[URIRef]] | None = None,
+    *,
+    codesets: CodeSets | None,
 ) -> list[Triple]:
-    """Facts from the imported CMS tables (NCCI PTP/MUE/AOC, DMEPOS) for a whole batch.
+    """Facts from the CMS tables (NCCI PTP/MUE/AOC, DMEPOS) imported into the store of
+    `codesets` (`Knowledge.codesets`; None: no facts) for a whole batch.
 
     Not per code: a PTP edit is found only when both of its codes are in the batch (in one of
     the `together` sets, e.g. one patient's codes, when given), so a caller that memoises facts
     per code must call this once per batch with all the batch's codes."""
+    if codesets is None:
+        return []
     from .. import tablestore
 
-    return list(tablestore.facts_for(procedure_codes, modifiers, together=together))
+    return list(tablestore.facts_for(procedure_codes, modifiers, codesets.path, together=together))
 
 
 def billed_together(claims_graph: Graph) -> list[set[URIRef]]:
@@ -89,15 +89,17 @@ def _local(iri: URIRef, namespace: str) -> str | None:
     return unquote(s[len(namespace) :]) if s.startswith(namespace) else None
 
 
-def enrichment(claims_graph: Graph, *, tables: bool = True) -> list[Triple]:
+def enrichment(
+    claims_graph: Graph, codesets: CodeSets | None = None, *, tables: bool = True
+) -> list[Triple]:
     """Facts the rules need about the codes `claims_graph` uses, beyond the bundled graph.
 
     Procedure codes get `skos:inScheme` from their IRI (code/hcpcs/ -> scheme:hcpcs); modifiers
     their modifier scheme; ICD-10-CM and ICD-9-CM diagnoses their billable and header spans
-    from the bundled ICD index (`icdfacts.diagnosis_facts`); plus whatever the imported code
-    sets know and the imported CMS tables say about these codes (`table_facts`; `tables=False`
-    leaves them out, for a caller that memoises facts per code and adds `table_facts` per
-    batch). Unknown codes get nothing.
+    from the bundled ICD index (`icdfacts.diagnosis_facts`); plus what the imported code sets
+    and CMS tables of `codesets` (`Knowledge.codesets`; None: none) say about these codes
+    (`table_facts`; `tables=False` leaves the tables out, for a caller that memoises facts per
+    code and adds `table_facts` per batch). Unknown codes get nothing.
     """
     from ..icdfacts import diagnosis_facts
 
@@ -117,9 +119,13 @@ def enrichment(claims_graph: Graph, *, tables: bool = True) -> list[Triple]:
             out.append((mod, SKOS.inScheme, SCHEME[scheme]))
     for dx in sorted(diagnoses):
         out.extend(diagnosis_facts(str(dx)))
-    out.extend(_codestore_facts(procedures, modifiers))
-    if tables:
-        out.extend(table_facts(procedures, modifiers, billed_together(claims_graph) or None))
+    if codesets is not None:
+        from .. import codestore
+
+        out.extend(codestore.facts_for(procedures, modifiers, codesets.path))
+        if tables:
+            together = billed_together(claims_graph) or None
+            out.extend(table_facts(procedures, modifiers, together, codesets=codesets))
     return out
 
 
@@ -160,8 +166,7 @@ class ShapeEntry:
     rule: Rule
     severity: str
     message: str
-    target_class: URIRef | None
-    selects: tuple[str, ...] = field(default=())  # the sh:select texts of its sh:sparql
+    per_run: bool = False  # cg:reportedPerRun: one finding for the whole run (`run_finding`)
 
 
 def _text(g: Graph, s: Node, p: URIRef) -> str:
@@ -186,6 +191,12 @@ class Rulebook:
     def __init__(self, graph: Graph):
         self.rules: dict[str, Rule] = {}
         self.shapes: dict[URIRef, ShapeEntry] = {}
+        # topic local name -> its cg:order (rule listings and reports follow it)
+        self.topic_order: dict[str, int] = {
+            _local_name(t): int(o.toPython())
+            for t, o in graph.subject_objects(CG.order)
+            if (t, RDF.type, CG.Topic) in graph and isinstance(o, Literal)
+        }
         for r in sorted(s for s in graph.subjects(RDF.type, CG.Rule) if isinstance(s, URIRef)):
             rule = self._rule(graph, r)
             self.rules[rule.id] = rule
@@ -223,24 +234,23 @@ class Rulebook:
     @staticmethod
     def _entry(g: Graph, shape: URIRef, rule: Rule) -> ShapeEntry:
         sev = g.value(shape, SH.severity)
-        target = g.value(shape, SH.targetClass)
-        selects = tuple(
-            sorted(str(q) for c in g.objects(shape, SH.sparql) for q in g.objects(c, SH.select))
-        )
         return ShapeEntry(
             iri=shape,
             rule=rule,
             severity=_severity(sev) or rule.severity,
             message=_text(g, shape, SH.message) or rule.message,
-            target_class=target if isinstance(target, URIRef) else None,
-            selects=selects,
+            per_run=(shape, CG.reportedPerRun, Literal(True)) in g,
         )
 
     def entry(self, shape: URIRef) -> ShapeEntry:
         return self.shapes[shape]
 
+    def sort_key(self, rule: Rule) -> tuple[int, str]:
+        """Rules in topic order (cg:order; topics without one last), then by id."""
+        return (self.topic_order.get(rule.topic, len(self.topic_order) + 1), rule.id)
+
     def applies_to_payer(
-        self, rule_id: str, payer: str, categories: Mapping[str, set[str]]
+        self, rule_id: str, payer: str, categories: Mapping[str, AbstractSet[str]]
     ) -> bool:
         """Whether a rule checks claims of `payer` (its categories from `payer_categories`)."""
         rule = self.rules[rule_id]
@@ -250,29 +260,14 @@ class Rulebook:
         return not rule.payers or bool(cats & set(rule.payers))
 
 
-@cache
-def rulebook() -> Rulebook:
-    from ..kg import knowledge_graph
-
-    return Rulebook(knowledge_graph())
-
-
-@cache
-def payer_categories() -> dict[str, set[str]]:
+def payer_categories(graph: Graph) -> dict[str, frozenset[str]]:
     """Payer local name -> itself and every category it is in (aetna -> {aetna, commercial})."""
-    from ..kg import knowledge_graph
-
-    g = knowledge_graph()
     return {
-        _local_name(p): {_local_name(c) for c in g.transitive_objects(p, CG.inCategory) if c}
-        for p in g.subjects(RDF.type, CG.Payer)
+        _local_name(p): frozenset(
+            _local_name(c) for c in graph.transitive_objects(p, CG.inCategory) if c
+        )
+        for p in graph.subjects(RDF.type, CG.Payer)
     }
-
-
-def payers_in(name: str) -> set[str]:
-    """The payers a claim may name to count as `name` (itself, or the members of a category)."""
-    cats = payer_categories()
-    return {p for p, c in cats.items() if name in c} or {name}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -308,6 +303,14 @@ class ClaimContext:
         )  # fmt: skip
 
 
+def run_finding(rule: str, severity: str, message: str, source: str) -> Finding:
+    """The finding of a shape marked cg:reportedPerRun (a condition of the run, such as a CMS
+    table that is not loaded): no claim, no line, no facts, so `finalize` keeps one per run
+    whatever number of lines and batches gave it."""
+    return Finding(claim=None, line=None, rule=rule, severity=severity, message=message,
+                   source=source)  # fmt: skip
+
+
 _ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
@@ -315,7 +318,9 @@ def _iso(value: object) -> str | None:
     return value if isinstance(value, str) and _ISO_DATE.match(value) else None
 
 
-def claim_context(claim: ClaimData) -> ClaimContext:
+def claim_context(claim: ClaimData, payers: AbstractSet[str]) -> ClaimContext:
+    """What findings say about `claim`; its payer only when it is one of `payers` (the payer
+    ids of the run's Knowledge), so no free text of the claim reaches a report."""
     codes = tuple(
         ln.code.strip().upper() if isinstance(ln.code, str) and ln.code.strip() else None
         for ln in claim.lines
@@ -323,7 +328,7 @@ def claim_context(claim: ClaimData) -> ClaimContext:
     # only values that cannot hold patient data: ISO dates, claimgraph payer ids
     dates = tuple(_iso(ln.service_date) for ln in claim.lines)
     payer = claim.payer.strip().lower() if isinstance(claim.payer, str) and claim.payer else None
-    if payer not in payer_categories():
+    if payer not in payers:
         payer = None
     return ClaimContext(
         claim.uid or claim.key, claim.key, claim.source, claim.position, payer, codes, dates
@@ -457,7 +462,7 @@ __all__ = [
     "template_vars",
     "pack",
     "patient_batches",
+    "payer_categories",
+    "run_finding",
     "payer_iri",
-    "payers_in",
-    "rulebook",
 ]

@@ -32,12 +32,15 @@ import threading
 import urllib.parse
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ClaimgraphError
 from ..findings import Finding
 from ..namespaces import BASE, CG
 from ..remote import Deadline
+
+if TYPE_CHECKING:
+    from ..knowledge import CodeSets, Knowledge
 
 RUN_GRAPH = BASE + "graph/run/"
 TIMEOUT = 300.0  # seconds for a whole run, unless --timeout says otherwise
@@ -77,7 +80,7 @@ def _select(
         yield {k: v["value"] for k, v in row.items()}
 
 
-def _facts(url: str, graph: str, timeout: float | Deadline) -> bytes:
+def _facts(url: str, graph: str, timeout: float | Deadline, codesets: CodeSets | None) -> bytes:
     """The enrichment facts of the codes the claims graph uses, as N-Triples."""
     from rdflib import Graph, URIRef
 
@@ -94,7 +97,8 @@ def _facts(url: str, graph: str, timeout: float | Deadline) -> bytes:
             raise _malformed(url)
         g.add((holder, URIRef(row["p"]), URIRef(row["o"])))
     try:
-        return "".join(f"{s.n3()} {p.n3()} {o.n3()} .\n" for s, p, o in enrichment(g)).encode()
+        facts = enrichment(g, codesets)
+        return "".join(f"{s.n3()} {p.n3()} {o.n3()} .\n" for s, p, o in facts).encode()
     except Exception:  # an IRI the server sent that is no IRI
         raise _malformed(url) from None
 
@@ -259,28 +263,32 @@ def validate_endpoint(
     url: str,
     graph: str | None,
     *,
+    knowledge: Knowledge | None = None,
     timeout: float | Deadline = TIMEOUT,
     gsp: str | None = None,
     jobs: int = 2,
 ) -> list[Finding]:
-    """All findings of the claims in `graph` of the server at `url`, within `timeout`."""
+    """All findings of the claims in `graph` of the server at `url` under `knowledge`
+    (default: the bundled rules, no code sets), within `timeout`."""
+    from ..knowledge import Knowledge
     from ..remote import graph_store_target, put_graph, request
-    from .common import finalize, template_vars
-    from .compile import lateral_exists
-    from .fast import build_engine_checks
+    from .common import finalize, run_finding, template_vars
+    from .oxigraph import lateral_exists
 
     if not graph:
         raise ClaimgraphError("--endpoint needs --graph IRI: the named graph that holds the claims")
     deadline = _deadline(timeout)
     graph_store_target(url, gsp, graph)  # validates the IRI
-    checks, entries, kg_nt = build_engine_checks()
+    knowledge = knowledge or Knowledge.bundled()
+    engine = knowledge.checks
+    checks, entries, kg_nt = engine.standard, engine.entries, engine.kg_nt
     lateral = accepts_lateral(url, deadline)
     shapes = [shape for shape, _ in checks]
     projects = [template_vars(entries[shape].message) for shape in shapes]
     texts = [lateral_exists(q) if lateral else q for _, q in checks]
     queries = batch_queries(list(zip(texts, projects, strict=True)))
     run_graph = RUN_GRAPH + uuid.uuid4().hex
-    facts = _facts(url, graph, deadline)
+    facts = _facts(url, graph, deadline, knowledge.codesets)
     put_graph(url, run_graph, kg_nt + facts, gsp=gsp, timeout=deadline)
     try:
 
@@ -291,7 +299,10 @@ def validate_endpoint(
                 if not k.isdigit() or int(k) not in members or "this" not in row:
                     raise _malformed(url)
                 e = entries[shapes[int(k)]]
-                found.append(_finding(row, e, projects[int(k)]))
+                if e.per_run:  # cg:reportedPerRun (a table not loaded): one finding for the run
+                    found.append(run_finding(e.rule, e.severity, e.message, e.source))
+                else:
+                    found.append(_finding(row, e, projects[int(k)]))
             return found
 
         tasks = [functools.partial(answer, text, members) for text, members in queries]

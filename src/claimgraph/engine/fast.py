@@ -1,13 +1,13 @@
 """The fast engine: the compiled checks (compile.py) over pyoxigraph, batch by batch.
 
 - The knowledge graph (ontology + shapes) as N-Triples, the compiled checks and the rulebook
-  entries come from a cache built on first use (user cache folder, keyed by a hash of the
-  bundled files and the code), so a run parses no Turtle.
+  entries are `Knowledge.checks`: a cache built on first use (user cache folder, keyed by the
+  rule set's fingerprint and the engine's code), so a run parses no Turtle.
 - Claims become N-Triples text straight from `ClaimData` (ntriples.py), never through rdflib.
 - Batches: a claim without a patient goes to the next batch as it is read; the claims of a
-  patient are held (as zlib-compressed N-Triples once the held text passes `HOLD_RAW`) until
-  the input ends, then packed into batches whole, so cross-claim rules (NMR-02, ENS-06) see
-  all of a patient's claims however far apart they are in the input. Nothing goes to disk.
+  patient are held (as zlib-compressed N-Triples) until the input ends, then packed into
+  batches whole, so cross-claim rules (NMR-02, ENS-06) see all of a patient's claims however
+  far apart they are in the input. Nothing goes to disk.
 - Each batch is loaded into a store that already holds the knowledge graph, every check runs
   once over the batch, and the focus nodes map to findings through an index built from the
   ClaimData (claim key, line number, code). `jobs` worker processes do this in parallel.
@@ -22,21 +22,31 @@ import os
 import sys
 import zlib
 from collections.abc import Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from .. import __version__
 from ..findings import Finding
 from ..ingest.model import ClaimData
-from .common import ClaimContext, claim_context, fill_template, focus_index, with_uids
+from .common import (
+    ClaimContext,
+    claim_context,
+    fill_template,
+    focus_index,
+    run_finding,
+    with_uids,
+)
 from .ntriples import claim_ntriples
 
+if TYPE_CHECKING:
+    from ..knowledge import CodeSets, Knowledge
+
 BATCH = 300  # claims per batch (some rules cost more with more claims of one date in a batch)
-HOLD_RAW = 64 << 20  # bytes of held claim text kept uncompressed before compressing the rest
 MAX_IN_FLIGHT = 2  # batches queued per worker process
-CACHE_FORMAT = "2"
+CACHE_FORMAT = "4"  # 4: Entry.per_run
+USER_CACHES = 8  # compiled user rule sets (validate --shapes) kept in the cache
 
 
 # --------------------------------------------------------------------------------------------
@@ -51,6 +61,7 @@ class Entry:
     severity: str
     message: str
     source: str
+    per_run: bool = False  # cg:reportedPerRun: one finding for the run (common.run_finding)
 
 
 @dataclass(frozen=True)
@@ -61,37 +72,56 @@ class Engine:
     entries: dict[str, Entry]  # source shape IRI -> what its findings say
     standard: tuple[tuple[str, str], ...] = ()  # the same checks in standard SPARQL 1.1
 
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "queries": [list(q) for q in self.queries],
+            "standard": [list(q) for q in self.standard],
+            "entries": {
+                k: [e.rule, e.severity, e.message, e.source, e.per_run]
+                for k, e in self.entries.items()
+            },
+            "kg_nt": self.kg_nt.decode("utf-8"),
+        }
 
-def _fingerprint() -> str:
-    from ..resources import turtle_files
+    @classmethod
+    def from_json(cls, data: Any) -> Engine:
+        """The engine `to_json` gave; ValueError/KeyError/TypeError when it is not one."""
+        return cls(
+            data["kg_nt"].encode("utf-8"),
+            tuple((str(s), str(q), bool(x), tuple(map(str, v))) for s, q, x, v in data["queries"]),
+            {str(k): _entry(v) for k, v in data["entries"].items()},
+            tuple((str(s), str(q)) for s, q in data["standard"]),
+        )
 
+
+def _entry(v: Any) -> Entry:
+    rule, severity, message, source, per_run = v
+    return Entry(str(rule), str(severity), str(message), str(source), per_run is True)
+
+
+def _code_digest() -> str:
+    """The engine's own code: a new compiler makes new checks from the same rules."""
     h = hashlib.sha256(f"{__version__}/{CACHE_FORMAT}".encode())
-    for name in ("ontology", "shapes"):
-        for path in turtle_files(name):
-            h.update(f"{name}/{path.name}\0".encode())
-            h.update(path.read_bytes())
     here = Path(__file__).resolve().parent
-    for code in ("compile.py", "common.py", "fast.py"):
+    for code in sorted(here.glob("*.py")):
         with contextlib.suppress(OSError):
-            h.update((here / code).read_bytes())
-    return h.hexdigest()[:20]
+            h.update(code.name.encode() + b"\0" + code.read_bytes())
+    return h.hexdigest()
 
 
-def build_engine() -> Engine:
+def build_engine(knowledge: Knowledge) -> Engine:
     """Compile the shapes and serialise the knowledge graph (rdflib; what the cache saves)."""
-    from ..kg import knowledge_graph, shapes_graph
     from ..shapecheck import check_shapes
-    from .common import rulebook
-    from .compile import compile_shapes, lateral_exists, validate_queries
+    from .compile import compile_shapes, validate_queries
+    from .oxigraph import lateral_exists
 
-    kg = knowledge_graph()
-    check_shapes(shapes_graph())  # no recursion, broken patterns, SERVICE/FROM (pyoxigraph obeys)
-    checks = compile_shapes(kg, shapes_graph())
+    kg, shapes = knowledge.graph, knowledge.shapes
+    check_shapes(shapes)  # no recursion, broken patterns, SERVICE/FROM (pyoxigraph obeys)
+    checks = compile_shapes(kg, shapes)
     validate_queries(checks)
-    book = rulebook()
     entries = {}
-    for iri, e in book.shapes.items():
-        entries[str(iri)] = Entry(e.rule.id, e.severity, e.message, e.rule.source)
+    for iri, e in knowledge.rulebook.shapes.items():
+        entries[str(iri)] = Entry(e.rule.id, e.severity, e.message, e.rule.source, e.per_run)
     # pyshacl reports a finding under the shape it comes from; the reference keeps only shapes
     # of the rulebook (rules and their named parts), so do the same.
     kept = [c for c in checks if c.shape in entries]
@@ -101,58 +131,51 @@ def build_engine() -> Engine:
     return Engine(kg_nt, queries, entries, standard)  # type: ignore[arg-type]
 
 
-def cache_path() -> Path:
+def cache_path(knowledge: Knowledge) -> Path:
+    """Where the compiled checks of `knowledge`'s rule set are cached: `engine-*.json` for
+    the bundled rules, `rules-*.json` for bundled plus user rules (keyed by their files)."""
     from .. import cache
 
-    return cache.cache_dir() / f"engine-{_fingerprint()}.json"
+    key = hashlib.sha256(f"{knowledge.fingerprint}/{_code_digest()}".encode()).hexdigest()[:20]
+    kind = "rules" if knowledge.has_user_rules else "engine"
+    return cache.cache_dir() / f"{kind}-{key}.json"
 
 
 def _write_cache(path: Path, engine: Engine) -> None:
     from .. import cache
 
-    data = {
-        "queries": [list(q) for q in engine.queries],
-        "standard": [list(q) for q in engine.standard],
-        "entries": {
-            k: [e.rule, e.severity, e.message, e.source] for k, e in engine.entries.items()
-        },
-        "kg_nt": engine.kg_nt.decode("utf-8"),
-    }
-    cache.write(path, lambda f: f.write(json.dumps(data).encode("utf-8")), replaces="engine-*.json")
+    data = json.dumps(engine.to_json()).encode("utf-8")
+    bundled = path.name.startswith("engine-")
+    cache.write(path, lambda f: f.write(data), replaces="engine-*.json" if bundled else None)
+    if not bundled:  # the most recent user rule sets only
+        older = sorted(path.parent.glob("rules-*.json"), key=_mtime, reverse=True)
+        for old in older[USER_CACHES:]:
+            with contextlib.suppress(OSError):
+                old.unlink()
 
 
-@cache
-def load_engine() -> Engine:
-    """The engine from the cache (only a file that is safely ours), building it on first use.
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
-    With user rules (`validate --shapes`) it is built in memory: the cache is neither read nor
-    written (its key covers the bundled files only)."""
+
+def load_engine(knowledge: Knowledge) -> Engine:
+    """The compiled checks from the cache (only a file that is safely ours), building and
+    caching them on first use. Use `knowledge.checks`, which keeps them."""
     from .. import cache as cachefiles
-    from ..kg import user_shapes
 
-    if user_shapes() is not None:
-        return build_engine()
-    path = cache_path()
-    raw = cachefiles.read(path) if cachefiles.enabled() else None
-    with contextlib.suppress(ValueError, KeyError, TypeError):
-        data = json.loads(raw or b"null")
-        return Engine(
-            data["kg_nt"].encode("utf-8"),
-            tuple((s, q, bool(x), tuple(v)) for s, q, x, v in data["queries"]),
-            {k: Entry(*v) for k, v in data["entries"].items()},
-            tuple((s, q) for s, q in data["standard"]),
-        )
-    engine = build_engine()
-    if cachefiles.enabled():
+    path = cache_path(knowledge) if cachefiles.enabled() else None
+    raw = cachefiles.read(path) if path else None
+    if raw:
+        with contextlib.suppress(ValueError, KeyError, TypeError):
+            return Engine.from_json(json.loads(raw))
+    engine = build_engine(knowledge)
+    if path:
         with contextlib.suppress(OSError):  # a read-only cache folder only costs speed
             _write_cache(path, engine)
     return engine
-
-
-def build_engine_checks() -> tuple[tuple[tuple[str, str], ...], dict[str, Entry], bytes]:
-    """(standard checks, entries, knowledge graph N-Triples): what a SPARQL server runs."""
-    engine = load_engine()
-    return engine.standard, engine.entries, engine.kg_nt
 
 
 # --------------------------------------------------------------------------------------------
@@ -168,20 +191,34 @@ class Record:
     terms: tuple[str, ...]  # "p<iri>", "m<iri>", "d<iri>": codes used (enrichment facts)
     nt: bytes
     patient: bool  # has a patient: its cross-claim checks wait for all the patient's claims
+    # The codes of one group are billed together (CMS table pairs, Enricher._tables): a hash of
+    # the patient, or the claim's uid for a claim without one (never the patient id itself).
+    group: str = ""
 
 
-def encode(claim: ClaimData) -> Record:
+def encode(claim: ClaimData, payers: AbstractSet[str]) -> Record:
+    """The record of `claim`; `payers`: the payer ids of the run's Knowledge."""
     terms: set[str] = set()
     nt = claim_ntriples(claim, terms).encode("utf-8")
-    return Record(claim_context(claim), tuple(terms), nt, claim.patient not in (None, ""))
+    has_patient = claim.patient not in (None, "")
+    ctx = claim_context(claim, payers)
+    if has_patient:
+        group = hashlib.blake2b(str(claim.patient).encode("utf-8", "surrogatepass"),
+                                digest_size=8).hexdigest()  # fmt: skip
+    else:
+        group = f"c:{ctx.uid}"
+    return Record(ctx, tuple(terms), nt, has_patient, group)
 
 
 class Enricher:
-    """The enrichment facts (common.enrichment) of a batch's codes, as N-Triples, memoised."""
+    """The enrichment facts (common.enrichment) of a batch's codes, as N-Triples: the facts
+    about each code memoised, the CMS table facts (common.table_facts) made per batch."""
 
-    def __init__(self) -> None:
+    def __init__(self, codesets: CodeSets | None = None) -> None:
+        self.codesets = codesets
         self.known: dict[str, list[str]] = {}
         self.common: set[str] = set()
+        self.lines: dict[tuple[object, ...], str] = {}  # table fact -> its N-Triples line
 
     def facts(self, batch: list[Record]) -> bytes:
         terms = {t for r in batch for t in r.terms}
@@ -191,7 +228,42 @@ class Enricher:
         lines = set(self.common)
         for t in terms:
             lines.update(self.known[t])
+        lines.update(self._tables(batch))
         return "".join(sorted(lines)).encode("utf-8")
+
+    def _tables(self, batch: list[Record]) -> list[str]:
+        """The CMS table facts of this batch, not memoised: a PTP edit or an add-on/primary
+        pair depends on two codes billed together, so it is looked up with the codes of each
+        group (patient) of the batch. Phase-2 batches hold all of a patient's claims."""
+        from rdflib import URIRef
+
+        from .common import table_facts
+
+        groups: dict[str, set[URIRef]] = {}
+        mods: set[URIRef] = set()
+        for r in batch:
+            codes = groups.setdefault(r.group, set())
+            for t in r.terms:
+                if t[0] == "p":
+                    codes.add(URIRef(t[2:-1]))
+                elif t[0] == "m":
+                    mods.add(URIRef(t[2:-1]))
+        procs = set().union(*groups.values()) if groups else set()
+        if not procs:
+            return []
+        # the same facts come back batch after batch: their text is kept (n3() is the cost)
+        known, out = self.lines, []
+        if len(known) > 200_000:
+            known.clear()
+        for fact in table_facts(
+            procs, mods, [g for g in groups.values() if g], codesets=self.codesets
+        ):
+            text = known.get(fact)
+            if text is None:
+                s, p, o = fact
+                text = known[fact] = f"{s.n3()} {p.n3()} {o.n3()} .\n"
+            out.append(text)
+        return out
 
     def _learn(self, terms: list[str]) -> None:
         from rdflib import Graph, URIRef
@@ -206,7 +278,8 @@ class Enricher:
         for t in terms:
             g.add((holder, prop[t[0]], URIRef(t[2:-1])))
             self.known[t] = by_iri.setdefault(t[2:-1], [])
-        for s, p, o in enrichment(g):
+        # table facts: per batch (_tables)
+        for s, p, o in enrichment(g, self.codesets, tables=False):
             line = f"{s.n3()} {p.n3()} {o.n3()} .\n"
             if str(s) in by_iri:
                 by_iri[str(s)].append(line)
@@ -261,6 +334,11 @@ class _BatchRunner:
                     continue
                 e = self.engine.entries[shape]
                 rows = cast(Iterable[Any], store.query(query))
+                if e.per_run:  # a condition of the run (cg:reportedPerRun): one finding
+                    if any(isinstance(row[0], ox.NamedNode) and row[0].value in index
+                           for row in rows):  # fmt: skip
+                        final.append(run_finding(e.rule, e.severity, e.message, e.source))
+                    continue
                 for row in rows:
                     focus = row[0]
                     pos = index.get(focus.value) if isinstance(focus, ox.NamedNode) else None
@@ -283,14 +361,12 @@ class _BatchRunner:
             del store
 
 
-def _init_worker(rules: bytes | None = None) -> None:
-    """A worker's engine; `rules`: the user rules the parent checked (a forked worker has them
-    already, a spawned one installs them)."""
+def _init_worker(payload: bytes) -> None:
+    """A worker's engine, from the knowledge payload the parent sent (`Knowledge.payload`)."""
     global _worker
-    from ..usershapes import install_payload
+    from ..knowledge import Knowledge
 
-    install_payload(rules)
-    _worker = _BatchRunner(load_engine())
+    _worker = _BatchRunner(Knowledge.from_payload(payload).checks)
 
 
 def _run_in_worker(job: Job) -> Result:
@@ -301,8 +377,9 @@ def _run_in_worker(job: Job) -> Result:
 class Dispatcher:
     """Jobs to findings: in this process (one job, or jobs=1), else in a process pool."""
 
-    def __init__(self, engine: Engine, jobs: int, on_done: Any = None):
-        self.engine = engine
+    def __init__(self, knowledge: Knowledge, jobs: int, on_done: Any = None):
+        self.knowledge = knowledge
+        self.engine = knowledge.checks
         self.jobs = max(1, jobs)
         self.on_done = on_done or (lambda phase, n: None)
         self.pending: Job | None = None
@@ -327,9 +404,8 @@ class Dispatcher:
 
             methods = mp.get_all_start_methods()
             ctx = mp.get_context("fork" if "fork" in methods else methods[0])
-            from ..usershapes import payload
-
-            self.pool = ctx.Pool(self.jobs, initializer=_init_worker, initargs=(payload(),))
+            payload = self.knowledge.payload()
+            self.pool = ctx.Pool(self.jobs, initializer=_init_worker, initargs=(payload,))
             assert self.pending is not None
             self._send(self.pending)
             self.pending = None
@@ -358,7 +434,8 @@ class Dispatcher:
             self.tentative.setdefault(patients[i], []).append(f)
         for i, blob in held:
             r = batch[i]
-            self.held.setdefault(patients[i], []).append(Record(r.ctx, r.terms, blob, True))
+            record = Record(r.ctx, r.terms, blob, True, r.group)
+            self.held.setdefault(patients[i], []).append(record)
         self.on_done(phase, len(batch))
 
     def settle(self) -> None:
@@ -444,26 +521,31 @@ class _Progress:
 def validate_claims(
     claims: Iterable[ClaimData],
     *,
+    knowledge: Knowledge | None = None,
     jobs: int | None = None,
     progress: bool = False,
     batch_size: int = BATCH,
 ) -> list[Finding]:
-    """All findings of `claims`, as the reference engine gives them; `jobs` processes
-    (default: the cores), `batch_size` claims loaded at a time."""
+    """All findings of `claims` under `knowledge` (default: the bundled rules, no code sets),
+    as the reference engine gives them; `jobs` processes (default: the cores), `batch_size`
+    claims loaded at a time."""
+    from ..knowledge import Knowledge
     from .common import finalize
 
-    engine = load_engine()
+    knowledge = knowledge or Knowledge.bundled()
+    engine = knowledge.checks
     jobs = jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
     size = max(1, batch_size)
     bar = _Progress(progress)
-    enricher = Enricher()
-    dispatcher = Dispatcher(engine, jobs, bar.validated)
+    enricher = Enricher(knowledge.codesets)
+    payers = knowledge.payer_categories.keys()
+    dispatcher = Dispatcher(knowledge, jobs, bar.validated)
     try:
         batch: list[Record] = []
         patients: list[str | None] = []
         for claim in with_uids(claims):
             bar.claim_read()
-            batch.append(encode(claim))
+            batch.append(encode(claim, payers))
             patients.append(str(claim.patient) if claim.patient not in (None, "") else None)
             if len(batch) >= size:
                 dispatcher.submit((1, batch, enricher.facts(batch)), patients)

@@ -1,8 +1,8 @@
 """The reference engine: pyshacl over each batch of claims (the SHACL semantics, slow).
 
-Data graph = the batch's claims + knowledge_graph() (ontology and shapes, which the rules read
-through $currentShape) + enrichment facts; shapes graph = shapes_graph(); no inference (it would
-hide violations, ENGINES.md). pyshacl hands every sh:select to rdflib once per focus node and
+Data graph = the batch's claims + `Knowledge.graph` (ontology and shapes, which the rules read
+through $currentShape) + enrichment facts; shapes graph = `Knowledge.shapes`; no inference (it
+would hide violations, ENGINES.md). pyshacl hands every sh:select to rdflib once per focus node and
 rdflib re-parses it each time; `_memoised_sparql` caches parse and algebra by query text while
 a validation runs (~10x), and puts rdflib's functions back afterwards.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rdflib import Graph, URIRef
 from rdflib.term import Node
@@ -26,10 +26,13 @@ from .common import (
     finalize,
     focus_index,
     patient_batches,
-    rulebook,
+    run_finding,
     template_facts,
     with_uids,
 )
+
+if TYPE_CHECKING:
+    from ..knowledge import Knowledge
 
 BATCH = 100  # claims per pyshacl run (memory stays bounded; each run costs ~10 ms fixed)
 
@@ -71,42 +74,45 @@ def _memoised_sparql() -> Iterator[None]:
         processor.translateQuery = translate
 
 
-def data_graph(claims: list[ClaimData]) -> Graph:
+def data_graph(claims: list[ClaimData], knowledge: Knowledge) -> Graph:
+    """The batch's claims, the knowledge graph and the enrichment facts, in one graph."""
     from ..ingest.model import to_graph
-    from ..kg import knowledge_graph, new_graph
+    from ..kg import new_graph
 
     cg = to_graph(claims)
     data = new_graph()
-    for t in knowledge_graph():
+    for t in knowledge.graph:
         data.add(t)
     for t in cg:
         data.add(t)
-    for t in enrichment(cg):
+    for t in enrichment(cg, knowledge.codesets):
         data.add(t)
     return data
 
 
-def shape_results(claims: list[ClaimData]) -> list[tuple[URIRef, Node, str | None]]:
+def shape_results(
+    claims: list[ClaimData], knowledge: Knowledge
+) -> list[tuple[URIRef, Node, str | None]]:
     """pyshacl's results on a batch as (shape, focus node, message of its own or None)."""
     import pyshacl
 
-    from ..kg import shapes_graph
     from ..privacy import quiet_libraries
-    from ..shapecheck import check_report, check_structure_once, mapped_errors
+    from ..shapecheck import check_report, mapped_errors
 
-    book = rulebook()
-    data = data_graph(claims)
-    check_structure_once(shapes_graph())  # recursive shapes would silently conform
+    book = knowledge.rulebook
+    data = data_graph(claims, knowledge)
+    shapes = knowledge.checked_shapes  # recursive shapes would silently conform
     quiet_libraries()  # pyshacl adds a stderr handler on every call; its logger is disabled
     with _memoised_sparql(), mapped_errors():  # one ShapesError for re/pyparsing/... errors
         _conforms, report, _text = pyshacl.validate(
             data,
-            shacl_graph=shapes_graph(),
+            shacl_graph=shapes,
             inference="none",
             abort_on_first=False,
             allow_warnings=True,
             meta_shacl=False,
-            advanced=False,
+            advanced=True,  # SHACL-AF: the rules' cg:ScopedLines targets (shapes/scope.ttl)
+            inplace=True,  # the batch's own graph: no copy (advanced mode would clone it)
             js=False,
         )
         check_report(report)  # pyshacl returns a ValidationFailure instead of raising
@@ -123,17 +129,22 @@ def shape_results(claims: list[ClaimData]) -> list[tuple[URIRef, Node, str | Non
     return out
 
 
-def validate_batch(claims: list[ClaimData]) -> list[Finding]:
+def validate_batch(claims: list[ClaimData], knowledge: Knowledge) -> list[Finding]:
     """Findings of one batch (claims of one patient always in the same batch)."""
-    book = rulebook()
-    index = focus_index(claim_context(c) for c in claims)
+    book = knowledge.rulebook
+    payers = knowledge.payer_categories.keys()
+    index = focus_index(claim_context(c, payers) for c in claims)
     out = []
-    for shape, focus, own in shape_results(claims):
+    for shape, focus, own in shape_results(claims, knowledge):
         pos = index.get(str(focus))
         if pos is None:
             continue  # not a claim or line of this batch
         ctx, line = pos
         entry = book.entry(shape)
+        if entry.per_run:  # a condition of the run (cg:reportedPerRun), reported once
+            out.append(run_finding(entry.rule.id, entry.severity, entry.message,
+                                   entry.rule.source))  # fmt: skip
+            continue
         message = " ".join(own.split()) if own else entry.message
         facts = template_facts(entry.message, message) if own else ()
         out.append(ctx.finding(line, entry.rule.id, entry.severity, message, entry.rule.source,
@@ -141,10 +152,33 @@ def validate_batch(claims: list[ClaimData]) -> list[Finding]:
     return out
 
 
+_worker: Knowledge | None = None  # in a worker process: the knowledge the parent sent
+
+
+def _init_worker(payload: bytes) -> None:
+    global _worker
+    from ..knowledge import Knowledge
+
+    _worker = Knowledge.from_payload(payload)
+
+
+def _validate_in_worker(claims: list[ClaimData]) -> list[Finding]:
+    assert _worker is not None
+    return validate_batch(claims, _worker)
+
+
 def validate_claims(
-    claims: Iterable[ClaimData], *, jobs: int = 1, progress: bool = False
+    claims: Iterable[ClaimData],
+    *,
+    knowledge: Knowledge | None = None,
+    jobs: int = 1,
+    progress: bool = False,
 ) -> list[Finding]:
-    """All findings of `claims` with pyshacl, batch by batch (`jobs` processes)."""
+    """All findings of `claims` under `knowledge` (default: the bundled rules, no code sets)
+    with pyshacl, batch by batch (`jobs` processes)."""
+    from ..knowledge import Knowledge
+
+    knowledge = knowledge or Knowledge.bundled()
     batches = list(patient_batches(with_uids(claims), BATCH))
     total = sum(len(b) for b in batches)
     findings: list[Finding] = []
@@ -159,17 +193,16 @@ def validate_claims(
     if jobs > 1 and len(batches) > 1:
         from concurrent.futures import ProcessPoolExecutor
 
-        from ..usershapes import install_payload, payload
-
         with ProcessPoolExecutor(
-            max_workers=jobs, initializer=install_payload, initargs=(payload(),)
+            max_workers=jobs, initializer=_init_worker, initargs=(knowledge.payload(checks=False),)
         ) as pool:
-            for batch, found in zip(batches, pool.map(validate_batch, batches), strict=True):
+            found_all = pool.map(_validate_in_worker, batches)
+            for batch, found in zip(batches, found_all, strict=True):
                 findings.extend(found)
                 tick(len(batch))
     else:
         for batch in batches:
-            findings.extend(validate_batch(batch))
+            findings.extend(validate_batch(batch, knowledge))
             tick(len(batch))
     if progress and total:
         print(file=sys.stderr)

@@ -48,9 +48,11 @@ SUFFIXES: dict[str, str] = {
     ".x12": "x12",
     ".837": "x12",
     ".edi": "x12",
+    ".parquet": "parquet",
 }
 FORMAT_NAMES = (
     "JSON, JSON Lines, CSV, Turtle, N-Triples, JSON-LD, FHIR R4 JSON or NDJSON, X12 837P, CMS RIF"
+    ", Parquet"
 )
 _JSON_KEYS = {"claims": "json", "resourceType": "fhir", "@context": "json-ld", "@graph": "json-ld"}
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:(//|[^\\/])")  # scheme:... but not C:\ or C:/
@@ -115,7 +117,10 @@ def _sniff(path: Path) -> str | None:
 
 def detect_format(path: Path) -> str:
     """json, jsonl, csv, turtle, nt, json-ld, fhir, fhir-ndjson, x12 or a tabular profile name
-    (rif-carrier, rif-dme): by name ending, then by content."""
+    (rif-carrier, rif-dme) or parquet: by name ending, then by content."""
+    with path.open("rb") as f:
+        if f.read(4) == b"PAR1":  # Parquet (ingest/parquet.py) whatever the name
+            return "parquet"
     fmt = SUFFIXES.get(path.suffix.lower()) or _sniff(path)
     if fmt == "json":
         from .jsonstream import top_level_kind
@@ -194,6 +199,10 @@ def read_file(
         from .x12 import read_x12
 
         yield from read_x12(path, warn)
+    elif fmt == "parquet":
+        from .parquet import read_parquet
+
+        yield from read_parquet(path, warn, profile)
     else:
         raise InputError(f"unknown claim format {fmt!r}", path=str(path))
 

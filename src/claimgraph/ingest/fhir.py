@@ -22,10 +22,10 @@ from .fhir_terms import SNOMED_CONCEPT, FhirTerms, fhir_terms, system_key
 from .model import (
     BOOLEAN_FIELDS,
     DOCUMENT_FIELDS,
-    DOCUMENT_TYPES,
     ClaimData,
     DocumentData,
     LineData,
+    document_types,
     whole_units,
 )
 
@@ -55,7 +55,6 @@ BOOLEAN_VALUE = {
     "time-record": "one_on_one",
 }
 STRING_VALUE = {"prior-authorization": "number"}
-_DOCUMENT_TYPES = frozenset(DOCUMENT_TYPES)
 
 
 def sniff(head: str) -> str | None:
@@ -101,6 +100,7 @@ class Mapper:
         self.terms: FhirTerms = fhir_terms()
         self.systems: set[str] = set()  # unknown code systems met
         self.untyped = 0  # supportingInfo entries without a claimgraph document type
+        self.document_types = document_types()  # from the ontology
         self.unused: set[str] = set()
         self.missing: list[str] = []  # "entry 3: Claim.insurer" (no values)
         self.missing_count = 0
@@ -357,7 +357,7 @@ class Mapper:
     def document(self, info: dict[str, Any]) -> DocumentData | None:
         dtype = None
         for c in codings(info.get("category")):
-            if c.get("system") == DOCUMENT_TYPE_SYSTEM and c.get("code") in _DOCUMENT_TYPES:
+            if c.get("system") == DOCUMENT_TYPE_SYSTEM and c.get("code") in self.document_types:
                 dtype = c["code"]
         if dtype is None:
             self.untyped += 1

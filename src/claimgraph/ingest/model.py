@@ -54,13 +54,35 @@ BOOLEAN_FIELDS = frozenset(
 )
 NUMBER_FIELDS = frozenset({"duration_months", "duration_weeks", "spo2", "pao2", "minutes"})
 
-DOCUMENT_TYPES = (
-    "order", "abn", "oxygen-test", "medical-history", "plan-of-care", "progress-note",
-    "prior-authorization", "informed-consent", "follow-up-evaluation", "medical-necessity-note",
-    "time-record", "conservative-treatment", "distinct-site-note", "portable-justification",
-)  # fmt: skip
 
-PAYERS = ("medicare", "medicaid", "commercial", "aetna", "bcbs")
+def payer_ids() -> frozenset[str]:
+    """The payer ids a claim may name: the skos:notation of each cg:Payer of the ontology
+    (ontology/payers.ttl)."""
+    from ..knowledge import Knowledge
+    from ..namespaces import SKOS
+
+    g = Knowledge.bundled().ontology
+    return frozenset(
+        str(n) for p in g.subjects(RDF.type, CG.Payer) for n in g.objects(p, SKOS.notation)
+    )
+
+
+def __getattr__(name: str) -> Any:
+    # PAYERS (ingest/payers.py imports it): read from the ontology when first used
+    if name == "PAYERS":
+        return payer_ids()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def document_types() -> frozenset[str]:
+    """The documentation types a claim's documents may have: the skos:notation of each
+    cg:DocumentationType of the ontology (ontology/documentation.ttl)."""
+    from ..knowledge import Knowledge
+    from ..namespaces import SKOS
+
+    g = Knowledge.bundled().ontology
+    types = g.subjects(RDF.type, CG.DocumentationType)
+    return frozenset(str(n) for t in types for n in g.objects(t, SKOS.notation))
 
 
 # Diagnosis code systems a claim file may name ("system" field or "icd9:" prefix); a diagnosis
@@ -193,8 +215,8 @@ _T = {name: str(CG[name]) for name in (
     "Claim", "ClaimLine", "DocumentationArtifact", "claimId", "payer", "patientId",
     "billingProvider",
     "hasDiagnosis", "primaryDiagnosis", "hasLine", "lineNumber", "procedureCode", "modifier",
-    "units", "serviceDate", "bodySite", "description", "hasDocument", "documentType", "forLine",
-    "placeOfService", "bodySiteCode",
+    "units", "unitBasis", "serviceDate", "bodySite", "description", "hasDocument",
+    "documentType", "forLine", "placeOfService", "bodySiteCode",
 )}  # fmt: skip
 _FIELD = {name: str(iri) for name, iri in DOCUMENT_FIELDS.items()}
 _ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -283,6 +305,8 @@ def plain_triples(claim: ClaimData) -> Iterator[PlainTriple]:
                 yield ln, T["modifier"], _iri(modifier_iri, m)
         if line.units is not None:
             yield ln, T["units"], value_term(whole_units(line.units))
+        if isinstance(line.unit_basis, str) and line.unit_basis.strip():
+            yield ln, T["unitBasis"], (line.unit_basis.strip().upper(), None)
         if line.service_date is not None:
             yield ln, T["serviceDate"], date_term(line.service_date)
         if line.body_site:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .model import PAYERS
+from .model import payer_ids
 
 # Checked in order, on the lower-cased name: the first fragment found decides.
 NAME_FRAGMENTS: tuple[tuple[str, str], ...] = (
@@ -34,7 +34,7 @@ FILING_INDICATORS: dict[str, str] = {
 def payer_from_name(name: str) -> str:
     """`Blue Cross of Idaho` -> bcbs; a name matching nothing is kept (STRUCT-01 reports it)."""
     low = " ".join(name.lower().split())
-    if low in PAYERS:
+    if low in payer_ids():
         return low
     for fragment, payer in NAME_FRAGMENTS:
         if fragment in low:

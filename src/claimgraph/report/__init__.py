@@ -6,6 +6,9 @@
 - turtle (a SHACL validation report): `turtle.py`
 - html (one self-contained page to hand on): `html.py` and `templates/`
 - xlsx (a findings sheet and a summary sheet; needs the `xlsx` extra): `xlsx.py`
+- fhir (a FHIR R4 Bundle of ClaimResponses with X12 CARC/RARC reasons, for payer-side tools):
+  `fhirout.py`
+- parquet (typed columns for data tools; needs the `arrow` extra): `arrow.py`
 
 `context.py` fills each finding's rule context and stable key; `records.py` is the record every
 format shows. Only claim ids, line numbers, codes, payers, dates, file positions and rule data
@@ -24,10 +27,10 @@ from .delimited import CSV_COLUMNS
 from .jsonout import as_json
 
 if TYPE_CHECKING:
-    from ..validate import ValidationResult
+    from ..validation import ValidationResult
 
-FORMATS = ("table", "json", "jsonl", "csv", "tsv", "turtle", "html", "xlsx")
-BINARY_FORMATS = frozenset({"xlsx"})
+FORMATS = ("table", "json", "jsonl", "csv", "tsv", "turtle", "html", "xlsx", "fhir", "parquet")
+BINARY_FORMATS = frozenset({"xlsx", "parquet"})
 ALIASES = {"ttl": "turtle", "ndjson": "jsonl", "htm": "html", "text": "table"}
 SUFFIXES = {
     ".json": "json",
@@ -39,6 +42,7 @@ SUFFIXES = {
     ".html": "html",
     ".htm": "html",
     ".xlsx": "xlsx",
+    ".parquet": "parquet",
     ".txt": "table",
 }
 
@@ -56,7 +60,8 @@ def choose_format(fmt: str | None, output: str = "-") -> str:
 
 
 def write(result: ValidationResult, fmt: str, out: IO[Any], *, bom: bool = False) -> None:
-    """Write the report in `fmt` to `out` (a binary stream for xlsx, text otherwise)."""
+    """Write the report in `fmt` to `out` (a binary stream for xlsx and parquet, text
+    otherwise)."""
     fmt = choose_format(fmt)
     if fmt == "table":
         from .table import write_table
@@ -82,6 +87,14 @@ def write(result: ValidationResult, fmt: str, out: IO[Any], *, bom: bool = False
         from .html import write_html
 
         write_html(result, out)
+    elif fmt == "fhir":
+        from .fhirout import write_fhir
+
+        write_fhir(result, out)
+    elif fmt == "parquet":
+        from .arrow import write_parquet
+
+        write_parquet(result, out)
     else:
         from .xlsx import write_xlsx
 

@@ -1,23 +1,36 @@
 """The rule catalogue as rows (`claimgraph rules`): id, severity, topic, scope, message, source,
-effective dates."""
+effective dates and the denial codes a payer would most likely send (CARC, RARC, group code)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..knowledge import Knowledge
 
 
 def rule_rows(
-    topic: str | None = None, payer: str | None = None
+    topic: str | None = None, payer: str | None = None, *, knowledge: Knowledge | None = None
 ) -> tuple[list[str], list[list[Any]]]:
-    """The rule catalogue as rows: id, severity, topic, scope, message, source, dates."""
-    from ..engine.common import payer_categories, rulebook
+    """The rule catalogue of `knowledge` (default: the bundled rules) as rows: id, severity,
+    topic, scope, message, source, dates, CARC, RARC and group code (cg:carc, cg:rarc,
+    cg:groupCode on the rule; '' when it has none); in topic order (cg:order), then by id."""
+    from ..knowledge import Knowledge
+    from ..namespaces import CG
 
-    book = rulebook()
-    cats = payer_categories()
-    columns = ["id", "severity", "topic", "scope", "message", "source", "from", "until"]
+    knowledge = knowledge or Knowledge.bundled()
+    book = knowledge.rulebook
+    cats = knowledge.payer_categories
+    graph = knowledge.graph
+
+    def code(rule: Any, prop: Any) -> str:
+        return min((str(v) for v in graph.objects(rule.iri, prop)), default="")
+
+    columns = ["id", "severity", "topic", "scope", "message", "source", "from", "until",
+               "carc", "rarc", "group"]  # fmt: skip
     rows: list[list[Any]] = []
-    for rule in sorted(book.rules.values(), key=_rule_order):
+    for rule in sorted(book.rules.values(), key=book.sort_key):
         if topic and rule.topic != topic:
             continue
         if payer and not book.applies_to_payer(rule.id, payer, cats):
@@ -25,7 +38,8 @@ def rule_rows(
         scope = scope_text(rule.payers, rule.excluded_payers, rule.codes, rule.groups)
         rows.append(
             [rule.id, rule.severity, rule.topic, scope, rule.message, rule.source,
-             rule.effective_from or "", rule.effective_until or ""]
+             rule.effective_from or "", rule.effective_until or "",
+             code(rule, CG.carc), code(rule, CG.rarc), code(rule, CG.groupCode)]
         )  # fmt: skip
     return columns, rows
 
@@ -41,25 +55,6 @@ def scope_text(
     if groups:
         parts.append("code groups: " + ", ".join(groups))
     return "; ".join(parts)
-
-
-_TOPIC_ORDER = (
-    "structure",
-    "codes",
-    "modifiers",
-    "oxygen",
-    "nmes",
-    "cancer-stim",
-    "ens",
-    "therapy",
-    "nmr",
-    "sources",
-)
-
-
-def _rule_order(rule: Any) -> tuple[int, str]:
-    t = rule.topic
-    return (_TOPIC_ORDER.index(t) if t in _TOPIC_ORDER else len(_TOPIC_ORDER), rule.id)
 
 
 __all__ = ["rule_rows", "scope_text"]

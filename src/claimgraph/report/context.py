@@ -1,6 +1,6 @@
 """What the rulebook says about each finding's rule, and the stable finding key.
 
-`context(findings, rulebook)` fills, on every finding, the rule's name and topic, what would
+`context(findings, knowledge)` fills, on every finding, the rule's name and topic, what would
 satisfy it (`fix` in words, `hints` for tools), its sources as a list (id, title, version, URL,
 effective date), its effective dates, the denial codes a payer would most likely send (from
 `cg:carc`, `cg:rarc`, `cg:groupCode` on the rule, when the rule has them) and the `key`.
@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import TYPE_CHECKING
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from rdflib.term import Node
 
     from ..engine.common import Rule, Rulebook
+    from ..knowledge import Knowledge
 
 KEY_LENGTH = 16
 
@@ -76,25 +77,45 @@ def finding_key(f: Finding) -> str:
     return digest[:KEY_LENGTH]
 
 
-def context(
-    findings: Iterable[Finding], rulebook: Rulebook, graph: Graph | None = None
-) -> list[Finding]:
-    """The findings with their rule context and key filled (fields the engines set are kept)."""
-    if graph is None:
-        from ..kg import knowledge_graph
+@dataclass(frozen=True)
+class Contexts:
+    """What `with_contexts` adds to findings: each rule's context, by rule id, and the fixes
+    of rule parts that say something else than their rule, by (rule id, message)."""
 
-        graph = knowledge_graph()
-    contexts: dict[str, RuleContext | None] = {}
+    rules: Mapping[str, RuleContext | None]
+    part_fixes: Mapping[tuple[str, str], str]
+
+
+def context(findings: Iterable[Finding], knowledge: Knowledge) -> list[Finding]:
+    """The findings with their rule context (from `knowledge`'s rulebook and graph) and key
+    filled (fields the engines set are kept); only the rules of these findings are read."""
+    rulebook, graph = knowledge.rulebook, knowledge.graph
+    findings = list(findings)
+    rules: dict[str, RuleContext | None] = {}
+    for f in findings:
+        if f.rule not in rules:
+            rule = rulebook.rules.get(f.rule)
+            rules[f.rule] = rule_context(graph, rule) if rule is not None else None
+    return with_contexts(findings, Contexts(rules, _part_fixes(graph, rulebook)))
+
+
+def rule_contexts(knowledge: Knowledge) -> Contexts:
+    """The context of every rule of `knowledge` (what `with_contexts` takes)."""
+    rulebook, graph = knowledge.rulebook, knowledge.graph
+    rules = {rid: rule_context(graph, rule) for rid, rule in rulebook.rules.items()}
+    return Contexts(rules, _part_fixes(graph, rulebook))
+
+
+def with_contexts(findings: Iterable[Finding], contexts: Contexts) -> list[Finding]:
+    """The findings with the context of their rule from `contexts` and their key filled."""
     out = []
     for f in findings:
-        if f.rule not in contexts:
-            rule = rulebook.rules.get(f.rule)
-            contexts[f.rule] = rule_context(graph, rule) if rule is not None else None
-        ctx = contexts[f.rule]
+        ctx = contexts.rules.get(f.rule)
         if ctx is None:
             out.append(f if f.key else dataclasses.replace(f, key=finding_key(f)))
             continue
-        fix = ctx.fix.replace("{service_date}", f.service_date or "the service date")
+        fix = contexts.part_fixes.get((f.rule, " ".join(f.message.split())), ctx.fix)
+        fix = fix.replace("{service_date}", f.service_date or "the service date")
         out.append(
             dataclasses.replace(
                 f,
@@ -115,6 +136,23 @@ def context(
 
 
 # --------------------------------------------------------------------------- reading the rule
+
+
+def _part_fixes(g: Graph, rulebook: Rulebook) -> dict[tuple[str, str], str]:
+    """(rule id, message) -> the cg:fix of the rule part with that message (a part that says
+    something else than its rule, such as a table that is not loaded, may carry its own fix).
+    A part's message with {?var} templates never matches a filled message: such parts keep
+    the rule's fix."""
+    from ..namespaces import CG
+
+    out: dict[tuple[str, str], str] = {}
+    for shape, entry in rulebook.shapes.items():
+        if shape == entry.rule.iri:
+            continue
+        fix = _text(g, shape, CG.fix)
+        if fix:
+            out[(entry.rule.id, entry.message)] = fix
+    return out
 
 
 def _text(g: Graph, s: Node, p: Node) -> str:
@@ -201,4 +239,13 @@ def rule_context(g: Graph, rule: Rule) -> RuleContext:
     )
 
 
-__all__ = ["KEY_LENGTH", "RuleContext", "context", "finding_key", "rule_context", "source_ref"]
+__all__ = [
+    "KEY_LENGTH",
+    "RuleContext",
+    "context",
+    "finding_key",
+    "rule_context",
+    "rule_contexts",
+    "source_ref",
+    "with_contexts",
+]

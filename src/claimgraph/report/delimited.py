@@ -10,7 +10,7 @@ from ..findings import Finding
 from ..tabular import write_delimited
 
 if TYPE_CHECKING:
-    from ..validate import ValidationResult
+    from ..validation import ValidationResult
     from ..workflow.waivers import Waiver
 
 # The first seven are the columns of claimgraph 0.1, in their order.

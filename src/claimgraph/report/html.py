@@ -17,7 +17,7 @@ from typing import IO, TYPE_CHECKING, Any
 from .records import NO_PAYER, summary
 
 if TYPE_CHECKING:
-    from ..validate import ValidationResult
+    from ..validation import ValidationResult
 
 BAR_WIDTH = 360  # px of the longest bar
 BAR_HEIGHT = 18

@@ -8,7 +8,7 @@ from typing import IO, TYPE_CHECKING, Any
 from .records import finding_record, summary
 
 if TYPE_CHECKING:
-    from ..validate import ValidationResult
+    from ..validation import ValidationResult
 
 
 def as_json(result: ValidationResult) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from ..errors import ClaimgraphError
 from ..findings import SEVERITIES, Finding, SourceRef
 
 if TYPE_CHECKING:
-    from ..validate import ValidationResult
+    from ..validation import ValidationResult
 
 NO_PAYER = "(none)"  # the summary's name for findings without a payer
 FIELDS = (
@@ -208,6 +208,16 @@ def summary_line(result: ValidationResult) -> str:
     return text + f". Result: {verdict} ({threshold})."
 
 
+def run_line(run: Mapping[str, Any]) -> str:
+    """What the run used, in one sentence: claimgraph, the rule set, the imported releases."""
+    rules = f"rules {run.get('rules_fingerprint', '?')}"
+    if run.get("user_rules"):
+        rules += f" (with {', '.join(run['user_rules'])})"
+    imported = [c["id"] for c in run.get("code_sets", []) if c.get("origin") == "imported"]
+    codes = ", ".join(imported) if imported else "none imported"
+    return f"Checked with claimgraph {run.get('claimgraph', '?')}, {rules}; code sets: {codes}."
+
+
 __all__ = [
     "FIELDS",
     "NO_PAYER",
@@ -215,6 +225,7 @@ __all__ = [
     "finding_record",
     "from_record",
     "plural",
+    "run_line",
     "severity_counts_text",
     "summary",
     "summary_line",

@@ -13,10 +13,10 @@ from collections import Counter
 from typing import IO, TYPE_CHECKING
 
 from ..findings import SEVERITIES, Finding, SourceRef
-from .records import NO_PAYER, plural, severity_counts_text, summary
+from .records import NO_PAYER, plural, run_line, severity_counts_text, summary
 
 if TYPE_CHECKING:
-    from ..validate import ValidationResult
+    from ..validation import ValidationResult
 
 STYLES = {"violation": "bold red", "warning": "yellow", "info": "cyan"}
 HEAD = 22  # width of the severity + rule column
@@ -219,6 +219,8 @@ def summary_lines(result: ValidationResult) -> list[str]:
         lines.append(
             "`claimgraph rules` lists every rule; each finding's source says where it is written."
         )
+    if run:
+        lines.append(run_line(run))
     return lines
 
 

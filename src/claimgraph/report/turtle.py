@@ -6,23 +6,29 @@ from __future__ import annotations
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..validate import ValidationResult
+    from ..validation import ValidationResult
 
 
 def report_graph(result: ValidationResult) -> Any:
     """A SHACL validation report (rdflib Graph) with the rule id and sources on each result."""
     from rdflib import RDF, BNode, Literal, URIRef
 
-    from ..engine.common import rulebook
     from ..kg import new_graph
-    from ..namespaces import CG, DCT, SH, claim_iri, line_iri, rule_iri
+    from ..knowledge import Knowledge
+    from ..namespaces import CG, DCT, SH, SOURCE, claim_iri, line_iri, rule_iri
+    from .records import run_line
 
     severity_iri = {"violation": SH.Violation, "warning": SH.Warning, "info": SH.Info}
-    book = rulebook()
+    book = (result.knowledge or Knowledge.bundled()).rulebook
     g = new_graph()
     report = BNode("report")
     g.add((report, RDF.type, SH.ValidationReport))
     g.add((report, SH.conforms, Literal(result.conforms)))
+    if result.run:  # what the run used: rule set, imported code-set and table releases
+        g.add((report, DCT.description, Literal(run_line(result.run), lang="en")))
+        for c in result.run.get("code_sets", []):
+            if c.get("origin") == "imported":
+                g.add((report, DCT.source, SOURCE[c["id"]]))
     for i, f in enumerate(result.findings, start=1):
         r = BNode(f"result{i}")
         claim = f.uid or f.claim or "input"

@@ -13,7 +13,7 @@ from .delimited import CSV_COLUMNS, rows
 from .records import summary
 
 if TYPE_CHECKING:
-    from ..validate import ValidationResult
+    from ..validation import ValidationResult
 
 WIDTHS = {"message": 60, "fix": 40, "source": 40, "waiver": 40, "rule_name": 30, "file": 24}
 

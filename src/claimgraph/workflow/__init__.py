@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,7 +23,8 @@ from .profile import Profile, apply_profile, load_profile
 from .waivers import WaiverSet, apply_waivers, load_waivers
 
 if TYPE_CHECKING:
-    from ..validate import ValidationResult
+    from ..knowledge import Knowledge
+    from ..validation import ValidationResult
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,8 @@ class Workflow:
     profile: Profile | None = None
     baseline: Baseline | None = None
     waivers: WaiverSet | None = None
+    # payer -> its categories, of the Knowledge the files were checked against
+    payer_categories: Mapping[str, AbstractSet[str]] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -36,20 +41,21 @@ class Workflow:
 
 
 def load(
+    knowledge: Knowledge,
     profile: str | Path | None = None,
     baseline: str | Path | None = None,
     waivers: str | Path | None = None,
 ) -> Workflow:
-    """Read and check the workflow files (rule ids and payers against the loaded rulebook)."""
+    """Read and check the workflow files (rule ids and payers against `knowledge`'s rules)."""
     if profile is None and baseline is None and waivers is None:
         return Workflow()
-    from ..engine.common import payer_categories, rulebook
-
-    rules = list(rulebook().rules)
+    rules = list(knowledge.rulebook.rules)
+    categories = knowledge.payer_categories
     return Workflow(
-        profile=load_profile(profile, rules, payer_categories()) if profile else None,
+        profile=load_profile(profile, rules, categories) if profile else None,
         baseline=load_baseline(baseline) if baseline else None,
         waivers=load_waivers(waivers, rules) if waivers else None,
+        payer_categories=categories,
     )
 
 
@@ -64,9 +70,9 @@ def apply(
     notices = list(result.notices)
     suppressed, waived = result.suppressed, list(result.waived)
     if workflow.profile is not None:
-        from ..engine.common import payer_categories
-
-        findings, changed, dropped = apply_profile(findings, workflow.profile, payer_categories())
+        findings, changed, dropped = apply_profile(
+            findings, workflow.profile, workflow.payer_categories
+        )
         run["profile"] = {**workflow.profile.as_dict(), "changed": changed, "turned_off": dropped}
     if workflow.baseline is not None:
         findings, n = apply_baseline(findings, workflow.baseline)

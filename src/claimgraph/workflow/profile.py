@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -113,7 +114,9 @@ def load_profile(
 
 
 def _entry_for(
-    f: Finding, by_rule: Mapping[str, list[ProfileEntry]], categories: Mapping[str, set[str]]
+    f: Finding,
+    by_rule: Mapping[str, list[ProfileEntry]],
+    categories: Mapping[str, AbstractSet[str]],
 ) -> ProfileEntry | None:
     best: tuple[int, ProfileEntry] | None = None
     payer = (f.payer or "").lower()
@@ -132,7 +135,7 @@ def _entry_for(
 
 
 def apply_profile(
-    findings: Iterable[Finding], profile: Profile, categories: Mapping[str, set[str]]
+    findings: Iterable[Finding], profile: Profile, categories: Mapping[str, AbstractSet[str]]
 ) -> tuple[list[Finding], int, int]:
     """(the findings as the profile sees them, how many changed severity, how many it turned
     off). `categories`: payer -> itself and its categories (engine.common.payer_categories)."""
