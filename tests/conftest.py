@@ -13,7 +13,11 @@ from oxigraph_server import oxigraph_server  # noqa: F401
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = ROOT / "tests"
 DATA = TESTS / "data"
-SHARED_DATA = ROOT.parent / "shared" / "data"
+# ../shared/data beside the checkout (or beside the folder of worktrees a checkout sits in)
+SHARED_DATA = next(
+    (p / "shared" / "data" for p in (ROOT.parent, ROOT.parent.parent) if (p / "shared").is_dir()),
+    ROOT.parent / "shared" / "data",
+)
 
 
 @pytest.fixture

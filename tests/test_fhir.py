@@ -93,11 +93,11 @@ def test_business_identifier_wins_over_resource_id(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("insurer", "payer"),
     [("Medicare Part B", "medicare"), ("Texas Medicaid", "medicaid"), ("BLUE CROSS of X", "bcbs"),
-     ("Cigna", "commercial"), ("Acme Health Plan", "Acme Health Plan")],
+     ("Cigna", "commercial"), ("Acme Health Plan", "unrecognised")],
 )  # fmt: skip
 def test_insurer_names(tmp_path: Path, insurer: str, payer: str) -> None:
     (claim,), _ = read(tmp_path, claim_resource(insurer={"display": insurer}))
-    assert claim.payer == payer  # an unknown name is kept, so STRUCT-01 reports it
+    assert claim.payer == payer  # an unknown name: STRUCT-05 says payer rules were not applied
 
 
 def test_bundle_reads_only_claims_in_order(tmp_path: Path) -> None:

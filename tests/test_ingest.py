@@ -75,10 +75,16 @@ def test_detect_by_content_when_the_name_says_nothing(tmp_path: Path) -> None:
         detect_format(write(tmp_path / "notes.txt", "hello"))
 
 
-def test_folder_reads_its_claim_files_sorted_without_documents_csv(tmp_path: Path) -> None:
+def test_folder_lists_every_regular_non_hidden_file_without_documents_csv(tmp_path: Path) -> None:
     for name in ("b.json", "a.jsonl", "c.csv", "c.documents.csv", "readme.md", ".hidden.json"):
         write(tmp_path / name, "x")
-    assert [p.name for p in claim_files([tmp_path])] == ["a.jsonl", "b.json", "c.csv"]
+    (tmp_path / "sub").mkdir()
+    (tmp_path / ".git").mkdir()
+    write(tmp_path / "sub" / "d.txt", "x")
+    write(tmp_path / ".git" / "e.json", "x")
+    assert [str(p.relative_to(tmp_path)) for p in claim_files([tmp_path])] == [
+        "a.jsonl", "b.json", "c.csv", "readme.md", "sub/d.txt"
+    ]  # fmt: skip
 
 
 def test_path_errors_are_one_line(tmp_path: Path) -> None:
@@ -86,7 +92,7 @@ def test_path_errors_are_one_line(tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
     write(empty / "notes.txt", "x")
-    assert "no claim files" in str(error_of(empty))
+    assert "no claims found" in str(error_of(empty))
     assert "empty file" in str(error_of(write(tmp_path / "e.json", "")))
     for url in ("http://127.0.0.1:9/claims.json", "https://example.org/c.ttl", "file:///etc/x"):
         with pytest.raises(InputError, match="only local files"):
@@ -132,7 +138,9 @@ def test_unknown_fields_give_one_warning(tmp_path: Path) -> None:
 def test_a_large_json_file_is_streamed(tmp_path: Path) -> None:
     """20,000 claims are read one by one: peak memory is a fraction of the file's own size.
 
-    json.load would hold the whole text and then several times its size in objects.
+    json.load would hold the whole text and then several times its size in objects. What grows
+    with the claims is the table of claim ids seen (STRUCT-03): 8 bytes a slot, at most 4 slots
+    a claim while it grows (ingest/identity.py), here about 0.8 MB of the peak.
     """
     path = tmp_path / "big.json"
     with path.open("w") as f:
@@ -140,6 +148,7 @@ def test_a_large_json_file_is_streamed(tmp_path: Path) -> None:
         f.write(",".join(json.dumps(dict(CLAIM, id=f"C{i}")) for i in range(20_000)))
         f.write("]}")
     size = path.stat().st_size
+    claims_of(write(tmp_path / "one.json", json.dumps({"claims": [CLAIM]})))  # load the facts
     tracemalloc.start()
     try:
         count = 0
@@ -150,7 +159,7 @@ def test_a_large_json_file_is_streamed(tmp_path: Path) -> None:
     finally:
         tracemalloc.stop()
     assert count == 20_000
-    assert peak * 8 < size, (peak, size)
+    assert peak * 3 < size, (peak, size)
 
 
 def test_reading_is_lazy(tmp_path: Path) -> None:

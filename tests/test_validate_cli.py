@@ -80,13 +80,13 @@ def test_json_report_shape(runner: CliRunner, claims_file: Path) -> None:
     report = json.loads(out)
     assert set(report) == {"conforms", "claims", "findings", "summary"}
     assert report["conforms"] is False and report["claims"] == 4
-    assert set(report["summary"]) == {"violation", "warning", "info"}
+    assert set(report["summary"]) == {"violation", "warning", "info", "not_in_input"}
     for f in report["findings"]:
         assert set(f) == {"claim", "line", "code", "rule", "severity", "message", "source"}
         assert f["message"] and f["source"]
         assert (f["code"] is None) == (f["line"] is None)
     assert keys(report) == EXPECTED  # structure problems are findings; the others still checked
-    assert report["summary"] == {"violation": 3, "warning": 1, "info": 0}
+    assert report["summary"] == {"violation": 3, "warning": 1, "info": 0, "not_in_input": 0}
 
 
 def test_fail_on_and_rule_filter(runner: CliRunner, claims_file: Path) -> None:

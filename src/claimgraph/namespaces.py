@@ -72,7 +72,9 @@ class CG(DefinedNamespace):
     Article: URIRef
     ArticleStatement: URIRef
     CPTCode: URIRef
+    Checker: URIRef
     Claim: URIRef
+    ClaimFilingIndicator: URIRef
     ClaimLine: URIRef
     Code: URIRef
     CodeDenialReason: URIRef
@@ -87,13 +89,16 @@ class CG(DefinedNamespace):
     DocumentationType: URIRef
     HCPCSCode: URIRef
     ICD10CMCode: URIRef
+    InputFormat: URIRef
     Modifier: URIRef
     Payer: URIRef
     ProcedureCode: URIRef
+    Reader: URIRef
     Rule: URIRef
     Source: URIRef
     Topic: URIRef
     UnitBand: URIRef
+    X12TransactionType: URIRef
     aboutCode: URIRef
     actionCode: URIRef
     actionEffectiveDate: URIRef
@@ -105,8 +110,11 @@ class CG(DefinedNamespace):
     betosCode: URIRef
     billable: URIRef
     billableUntil: URIRef
+    billedMinutes: URIRef
     bodySite: URIRef
     billingProvider: URIRef
+    carriesDocument: URIRef
+    checkedBy: URIRef
     claimId: URIRef
     codeCount: URIRef
     commonDenialReason: URIRef
@@ -133,11 +141,13 @@ class CG(DefinedNamespace):
     forbidsModifier: URIRef
     fullCodeSetLoaded: URIRef
     functionalGoals: URIRef
+    guidePrefix: URIRef
     hasDiagnosis: URIRef
     hasDocument: URIRef
     hasLine: URIRef
     inCategory: URIRef
     inFullCodeSet: URIRef
+    indicatesPayer: URIRef
     isAttended: URIRef
     isRental: URIRef
     isTimed: URIRef
@@ -153,6 +163,8 @@ class CG(DefinedNamespace):
     minutesPerExtraUnit: URIRef
     modifier: URIRef
     modifierCount: URIRef
+    namePattern: URIRef
+    nameRefines: URIRef
     notationPrefix: URIRef
     objectCode: URIRef
     oneOnOne: URIRef
@@ -163,10 +175,12 @@ class CG(DefinedNamespace):
     pricingIndicator: URIRef
     primaryDiagnosis: URIRef
     procedureCode: URIRef
+    readByClaimgraph: URIRef
     reason: URIRef
     redFlagDiagnosis: URIRef
     relatedCode: URIRef
     relation: URIRef
+    repeatsClaimId: URIRef
     requiresDocument: URIRef
     requiresModifier: URIRef
     serviceDate: URIRef
@@ -179,6 +193,7 @@ class CG(DefinedNamespace):
     subjectCode: URIRef
     supportingDiagnosis: URIRef
     topic: URIRef
+    transactionSetId: URIRef
     unitBand: URIRef
     units: URIRef
     unitsAllowed: URIRef

@@ -14,6 +14,7 @@ from pathlib import Path
 from .errors import ClaimgraphError
 from .findings import SEVERITIES, Finding
 from .ingest.model import ClaimData
+from .ingest.reading import ReadLog
 
 ENGINES = ("fast", "reference")
 Warn = Callable[[str], None] | None
@@ -35,9 +36,11 @@ class ValidationResult:
         return not self.failed
 
     def summary(self) -> dict[str, int]:
+        """Findings by severity, and apart: those resting on documentation not in the input."""
         counts = dict.fromkeys(SEVERITIES, 0)
         for f in self.findings:
             counts[f.severity] += 1
+        counts["not_in_input"] = sum(f.not_in_input for f in self.findings)
         return counts
 
 
@@ -47,17 +50,19 @@ def reaches(severity: str, threshold: str) -> bool:
 
 
 def _read(
-    paths: Sequence[str | Path], warn: Warn, documents: str | Path | None
+    paths: Sequence[str | Path],
+    warn: Warn,
+    documents: str | Path | None,
+    log: ReadLog,
+    input_format: str | None = None,
+    default_payer: str | None = None,
 ) -> Iterator[ClaimData]:
-    try:
-        from .ingest import read_claims
-    except ImportError:  # before the ingest package had read_claims: JSON only
-        from .ingest.json_claims import read_json
+    from .ingest import read_claims
 
-        for p in paths:
-            yield from read_json(Path(p), warn)
-        return
-    yield from read_claims(paths, warn=warn, documents=documents)
+    yield from read_claims(
+        paths, warn=warn, documents=documents, input_format=input_format,
+        default_payer=default_payer, log=log,
+    )  # fmt: skip
 
 
 def check_rule_ids(rule_ids: Iterable[str]) -> set[str]:
@@ -94,9 +99,14 @@ def validate_files(
     progress: bool = False,
     documents: str | Path | None = None,
     shapes: Sequence[str | Path] = (),
+    input_format: str | None = None,
+    default_payer: str | None = None,
+    strict: bool = False,
 ) -> ValidationResult:
     """Findings of every claim in `paths`, restricted to `rules` (ids) and to claims of `payer`;
-    `shapes`: the user's rules files, checked and added to the bundled rules for this run."""
+    `shapes`: the user's rules files, checked and added to the bundled rules for this run.
+    `input_format` overrides detection; `default_payer` is the payer of claims whose input
+    names none; `strict` makes findings about the input (X12 envelopes) errors."""
     if engine not in ENGINES:
         raise ClaimgraphError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
     from .usershapes import installed, load
@@ -104,7 +114,8 @@ def validate_files(
     with installed(load(shapes) if shapes else None):
         return _validate_files(
             paths, engine=engine, jobs=jobs, rules=rules, payer=payer, fail_on=fail_on,
-            warn=warn, progress=progress, documents=documents,
+            warn=warn, progress=progress, documents=documents, input_format=input_format,
+            default_payer=default_payer, strict=strict,
         )  # fmt: skip
 
 
@@ -119,6 +130,9 @@ def _validate_files(
     warn: Warn,
     progress: bool,
     documents: str | Path | None,
+    input_format: str | None = None,
+    default_payer: str | None = None,
+    strict: bool = False,
 ) -> ValidationResult:
     if engine not in ENGINES:
         raise ClaimgraphError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
@@ -132,20 +146,16 @@ def _validate_files(
         payers = payers_in(check_payer(payer))
 
     count = 0
-    seen: set[str] = set()
-    repeated = 0
+    log = ReadLog()
 
     def claims() -> Iterator[ClaimData]:
-        nonlocal count, repeated
-        for claim in _read(paths, warn, documents):
+        nonlocal count
+        for claim in _read(paths, warn, documents, log, input_format, default_payer):
             if payers is not None and not (
                 isinstance(claim.payer, str) and claim.payer.strip().lower() in payers
             ):
                 continue
             count += 1
-            if claim.key in seen:
-                repeated += 1
-            seen.add(claim.key)
             yield claim
 
     if engine == "fast":
@@ -156,11 +166,9 @@ def _validate_files(
         from .engine import reference
 
         findings = reference.validate_claims(claims(), jobs=jobs or 1, progress=progress)
-    if repeated and warn:
-        warn(
-            f"{repeated} claim(s) reuse an id seen earlier in the input; "
-            "claims sharing an id are checked and reported as one"
-        )
+    from .intake import merge
+
+    findings = merge(findings, log, strict=strict)
     if wanted is not None:
         findings = [f for f in findings if f.rule in wanted]
     return ValidationResult(claims=count, findings=list(findings), fail_on=fail_on)

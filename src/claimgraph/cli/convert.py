@@ -22,8 +22,9 @@ _BATCH = 1000  # claims per N-Triples chunk: N-Triples output is written as clai
 def convert(
     files: list[str] = typer.Argument(  # noqa: B008 (typer's idiom)
         ...,
-        help="Claim files or folders: JSON, JSON Lines, CSV, Turtle, N-Triples, JSON-LD, "
-        "FHIR R4 Claim/Bundle, X12 837P.",
+        help="Claim files or folders (formats told by content): JSON, JSON Lines, CSV, Turtle, "
+        "N-Triples, JSON-LD, FHIR R4 Claim/Bundle, X12 837P, also gzipped; '-' reads standard "
+        "input.",
         show_default=False,
     ),
     to: RdfFormat = typer.Option(  # noqa: B008
@@ -32,7 +33,16 @@ def convert(
     output: str = typer.Option("-", "--output", "-o", help="File to write; '-' for stdout."),
     force: bool = typer.Option(False, "--force", help="Replace an existing output file."),
     documents: Optional[str] = typer.Option(  # noqa: UP045, B008 (typer needs Optional on 3.11)
-        None, "--documents", help="Documents CSV for a claims CSV (default: NAME.documents.csv)."
+        None,
+        "--documents",
+        help="Documents CSV attached to the claims by claim id and line (a claims CSV also "
+        "reads NAME.documents.csv next to it).",
+    ),
+    input_format: Optional[str] = typer.Option(  # noqa: UP045, B008
+        None, "--input-format", help="Read every input as this format instead of by content."
+    ),
+    default_payer: Optional[str] = typer.Option(  # noqa: UP045, B008
+        None, "--default-payer", help="Payer of the claims whose input names none."
     ),
 ) -> None:
     """Convert claim files to the claim RDF that validation reads (docs/claim-rdf.md).
@@ -47,7 +57,9 @@ def convert(
     def warn(message: str) -> None:
         err(f"warning: {message}")
 
-    claims = read_claims(files, warn, documents=documents)
+    claims = read_claims(
+        files, warn, documents=documents, input_format=input_format, default_payer=default_payer
+    )
     with atomic_writer(output, force=force, private=True) as out:
         count = write_rdf(claims, to, out)
     if output != "-":

@@ -36,8 +36,9 @@ def validate(
     files: Annotated[
         list[str] | None,
         typer.Argument(
-            help="Claim files or folders: JSON, JSON Lines, CSV, Turtle, N-Triples, JSON-LD, "
-            "FHIR R4, X12 837P.",
+            help="Claim files or folders (read whole; formats told by content): JSON, JSON Lines, "
+            "CSV, Turtle, N-Triples, JSON-LD, FHIR R4, X12 837P, also gzipped; '-' reads "
+            "standard input.",
             show_default=False,
         ),
     ] = None,
@@ -69,8 +70,35 @@ def validate(
     ] = None,
     documents: Annotated[
         str | None,
-        typer.Option("--documents", help="Documents CSV for a claims CSV.", metavar="FILE"),
+        typer.Option(
+            "--documents",
+            help="Documents CSV attached to the claims of any format by claim id and line.",
+            metavar="FILE",
+        ),
     ] = None,
+    input_format: Annotated[
+        str | None,
+        typer.Option(
+            "--input-format",
+            help="Read every input as this format (json, jsonl, csv, turtle, nt, json-ld, fhir, "
+            "x12) instead of telling it by content; for '-' (standard input) too.",
+            metavar="FORMAT",
+        ),
+    ] = None,
+    default_payer: Annotated[
+        str | None,
+        typer.Option(
+            "--default-payer",
+            help="Payer of the claims whose input names none (e.g. medicare).",
+            metavar="PAYER",
+        ),
+    ] = None,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict", help="X12 envelope defects (STRUCT-04) are errors (exit 2), not findings."
+        ),
+    ] = False,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No warnings or progress on stderr.")
     ] = False,
@@ -147,6 +175,9 @@ def validate(
         progress=not quiet and sys.stderr.isatty(),
         documents=documents,
         shapes=shapes or (),
+        input_format=input_format,
+        default_payer=default_payer,
+        strict=strict,
     )
     with atomic_writer(output, force=force, private=True) as out:
         write(result, fmt.value, out)
