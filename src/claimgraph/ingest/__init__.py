@@ -1,7 +1,7 @@
 """Every claim input format read into `ClaimData` (docs/formats.md), one claim at a time.
 
 `read_claims(paths)` (reading.py) is a generator: inputs are recognised by content
-(detect.py), read by their reader, and every claim is finished the same way (payer, repeat
+(registry.py), read by their reader, and every claim is finished the same way (payer, repeat
 flag, documents, identity). JSON, JSON Lines, CSV and X12 are streamed; RDF and FHIR files are
 read whole (a graph has no order to stream in). Only local files and standard input are read;
 nothing is fetched.
@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import InputError
-from .detect import InputFormat, NotClaims, detect, register
+from .registry import InputFormat, NotClaims, detect, register
 from .model import ClaimData, DocumentData, LineData, assign_uid, claim_triples, to_graph
 from .reading import InputFinding, ReadContext, ReadLog, claim_files, input_sources, read_claims
 from .source import Source

@@ -2,7 +2,7 @@
 
 `read_claims(paths)` finds the inputs (a folder: every regular, non-hidden file in it and its
 subfolders, by name; `-`: standard input), tells each one's format by content
-(`detect.detect`, or `input_format` for all of them), runs its reader and finishes each claim
+(`registry.detect`, or `input_format` for all of them), runs its reader and finishes each claim
 the same way whatever the format:
 
 1. source, format and (when the reader left it unset) position `claim N`;
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ClaimgraphError, InputError
-from .detect import InputFormat, NotClaims, detect, get
+from .registry import InputFormat, NotClaims, detect, get
 from .identity import SeenIds
 from .model import ClaimData, DocumentData, assign_uid
 from .payers import payer_ids, resolve_payer

@@ -255,14 +255,10 @@ def read_x12(source: Source, ctx: Any) -> Iterator[ClaimData]:
     `ctx` is a `reading.ReadContext`: it receives warnings, STRUCT-04 findings and the
     transactions refused."""
     name = str(source)
-    with source.open("r", encoding="utf-8-sig", newline="") as f:
-        try:
-            head = f.read(4096)
-        except UnicodeDecodeError:
-            raise error(name, "not UTF-8 text", 1) from None
-        if not head.strip():
-            raise error(name, "empty file: expected an X12 interchange", 1)
-        seps = read_isa(head, name)
+    head = source.head().text  # the input is opened once (standard input is a stream)
+    if not head.strip():
+        raise error(name, "empty file: expected an X12 interchange", 1)
+    seps = read_isa(head, name)
     if seps.isa_length != 106:
         ctx.finding(
             RULE,

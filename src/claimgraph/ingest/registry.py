@@ -294,9 +294,11 @@ def describe(head: Head) -> str:
     if start.startswith(("{", "[")):
         return ('JSON of no claim format (no "claims" list, FHIR "resourceType" or JSON-LD '
                 '"@context")')  # fmt: skip
-    first = start.split("\n", 1)[0]
+    rows = start.splitlines()[:2]
+    first = rows[0] if rows else ""
     if first.count("|") >= 3:
         return "a pipe-delimited table of no claim format claimgraph reads"
-    if first.count(",") >= 1 or first.count("\t") >= 1:
-        return "a table without a claim_id column"
+    for sep in (",", "\t", ";"):
+        if first.count(sep) >= 2 or (len(rows) == 2 and 0 < first.count(sep) == rows[1].count(sep)):
+            return "a table without a claim_id column"
     return "text in no claim format claimgraph reads"
