@@ -16,8 +16,9 @@ from claimgraph.ingest import ReadLog, Source, detect, read_claims
 from claimgraph.ingest.registry import InputFormat, NotClaims, formats, get, register
 
 FORMATS = Path(__file__).parent / "data" / "formats"
+LINE = {"code": "E1392", "units": 1, "service_date": "2026-03-02"}
 ONE = {"claims": [{"id": "CLM-J1", "payer": "medicare", "patient": "PT-1", "diagnoses": ["J44.9"],
-                   "lines": [{"code": "E1392", "units": 1, "service_date": "2026-03-02"}]}]}  # fmt: skip
+                   "lines": [LINE]}]}  # fmt: skip
 
 
 def write(path: Path, data: str | bytes) -> Path:

@@ -118,8 +118,9 @@ def test_structure_messages_name_the_part(tmp_path: Path, engine: str) -> None:
 
 @pytest.mark.parametrize("engine", ["fast", "reference"])
 def test_billed_minutes_stand_in_for_units(tmp_path: Path, engine: str) -> None:
+    line = {"code": "00142", "minutes": 88, "service_date": "2026-03-02"}
     claims = [{"id": "CLM-A1", "payer": "medicare", "patient": "P1", "diagnoses": ["J44.9"],
-               "lines": [{"code": "00142", "minutes": 88, "service_date": "2026-03-02"}]}]  # fmt: skip
+               "lines": [line]}]  # fmt: skip
     path = tmp_path / "a.json"
     path.write_text(json.dumps({"claims": claims}))
     found = validate_files([path], engine=engine, jobs=1, rules=["STRUCT-02"])

@@ -173,7 +173,7 @@ def test_a_claim_id_repeated_for_one_provider_is_flagged_across_patients_and_fil
 def test_other_transactions_are_refused_by_name_and_the_837p_ones_read(
     tmp_path: Path, st01: str, guide: str, what: str
 ) -> None:
-    other = [f"ST*{st01}*0002*{guide}", "BHT*0019*00*1", f"SE*3*0002"]
+    other = [f"ST*{st01}*0002*{guide}", "BHT*0019*00*1", "SE*3*0002"]
     text = interchange(transaction("0001", claim_loop("CLM-A")), other,
                        transaction("0003", claim_loop("CLM-B")))  # fmt: skip
     claims, log, warnings = read(tmp_path, text)

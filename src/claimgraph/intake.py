@@ -65,7 +65,9 @@ def required_documents() -> dict[str, frozenset[str]]:
     out: dict[str, set[str]] = {}
     for iri, entry in rulebook().shapes.items():
         shapes = [iri, *g.subjects(DCT.isPartOf, iri)]
-        docs = {str(d).rsplit("/", 1)[-1] for s in shapes for d in g.objects(s, CG.requiresDocument)}
+        docs = {
+            str(d).rsplit("/", 1)[-1] for s in shapes for d in g.objects(s, CG.requiresDocument)
+        }
         if docs:
             out.setdefault(entry.rule.id, set()).update(docs)
     return {k: frozenset(v) for k, v in out.items()}

@@ -12,9 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import InputError
-from .registry import InputFormat, NotClaims, detect, register
 from .model import ClaimData, DocumentData, LineData, assign_uid, claim_triples, to_graph
 from .reading import InputFinding, ReadContext, ReadLog, claim_files, input_sources, read_claims
+from .registry import InputFormat, NotClaims, detect, register
 from .source import Source
 
 __all__ = [

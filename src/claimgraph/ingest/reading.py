@@ -26,10 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ClaimgraphError, InputError
-from .registry import InputFormat, NotClaims, detect, get
 from .identity import SeenIds
 from .model import ClaimData, DocumentData, assign_uid
 from .payers import payer_ids, resolve_payer
+from .registry import InputFormat, NotClaims, detect, get
 from .source import STDIN, Source
 
 Warn = Callable[[str], None] | None
