@@ -97,6 +97,7 @@ class _Claims:
         self.dependent_id: str | None = None
         self.hl_level = ""
         self.other_separator = False
+        self.split_qualifiers = False
         self.qualifiers: set[str] = set()
         self.broken: Segment | None = None  # the unreadable segment of the current claim
 
@@ -182,8 +183,13 @@ class _Claims:
         assert claim is not None
         sid = seg.id
         if sid == "HI" and self.line is None:
-            for element in seg.elements[1:]:
-                parts = self.components(element.strip())
+            elements = [e.strip() for e in seg.elements[1:]]
+            for i, element in enumerate(elements):
+                parts = self.components(element)
+                if len(parts) == 1 and parts[0] in DIAGNOSIS_QUALIFIERS and i + 1 < len(elements):
+                    # HI*BK*8901: qualifier and code as two elements, as some files write them
+                    parts = [parts[0], elements[i + 1]]
+                    self.split_qualifiers = True
                 system = DIAGNOSIS_QUALIFIERS.get(parts[0])
                 if system and len(parts) > 1 and parts[1].strip():
                     code = parts[1].strip()
@@ -294,6 +300,9 @@ def _read(stream: SegmentStream, seps: Separators, ctx: Any) -> Iterator[ClaimDa
                 yield claim
             if env.tx.other_separator:
                 notes.add("component separators differ from the one the ISA declares")
+            if env.tx.split_qualifiers:
+                notes.add("HI diagnosis qualifiers and codes written as separate elements "
+                          "(HI*BK*8901) were read as pairs")  # fmt: skip
             if env.tx.qualifiers:
                 notes.add("SV1 procedure qualifiers other than HC were not read: "
                           + ", ".join(sorted(env.tx.qualifiers)))  # fmt: skip
