@@ -31,6 +31,10 @@ class SeenIds:
     def __len__(self) -> int:
         return self._used
 
+    @property
+    def table_bytes(self) -> int:
+        return self._slots.itemsize * len(self._slots)
+
     def add(self, provider: str | None, claim_id: str) -> bool:
         key = claim_key(provider, claim_id)
         slots, mask = self._slots, self._mask
