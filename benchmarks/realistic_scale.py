@@ -67,9 +67,8 @@ def main() -> None:
         _ids_child(args.ids_child)
         return
     sys.path.insert(0, str(ROOT / "tests"))
-    from realistic import write_json
-
     from claimgraph.engine.fast import load_engine
+    from realistic import write_json
 
     load_engine()  # build the cache once, outside the timings
     print(f"realistic claims, fast engine, --jobs {args.jobs}")

@@ -125,3 +125,24 @@ def test_billed_minutes_stand_in_for_units(tmp_path: Path, engine: str) -> None:
     path.write_text(json.dumps({"claims": claims}))
     found = validate_files([path], engine=engine, jobs=1, rules=["STRUCT-02"])
     assert found.findings == []
+
+
+@pytest.mark.parametrize("engine", ["fast", "reference"])
+def test_two_claims_with_one_clm01_keep_their_own_findings(tmp_path: Path, engine: str) -> None:
+    text = (FORMATS / "claims.837").read_text()
+    # CLM-P3's id on CLM-P1 too, under another billing provider loop: two claims, two findings
+    text = text.replace("CLM*CLM-P1*", "CLM*CLM-P3*").replace(
+        "HL*4*1*22*0~", "HL*9**20*1~\nNM1*85*2*OTHER SUPPLIER*****XX*1999999992~\nHL*4*9*22*0~")
+    path = tmp_path / "same-id.txt"
+    path.write_text(text.replace("SE*57*0001", "SE*59*0001"))
+    found = validate_files([path], engine=engine, jobs=1).findings
+    p3 = {(f.position, f.rule) for f in found if f.claim == "CLM-P3"}
+    assert {pos for pos, _ in p3} == {"segment 18", "segment 47"}
+    assert ("segment 47", "STRUCT-03") not in p3  # another billing provider: no repeat
+    assert not [f for f in found if f.rule == "STRUCT-04"]
+    same = path.with_name("same-provider.txt")
+    same.write_text((FORMATS / "claims.837").read_text().replace("CLM*CLM-P1*", "CLM*CLM-P3*"))
+    found = validate_files([same], engine=engine, jobs=1).findings
+    assert [(f.claim, f.position) for f in found if f.rule == "STRUCT-03"] == [
+        ("CLM-P3", "segment 45")
+    ]

@@ -5,7 +5,7 @@ compared on (claim, line, rule, severity); a pass fixture gives no finding of it
 fixtures go through `validate_files`, as the CLI reads them (payer mapping, repeat flags, the
 findings the reader makes). A rule checked by the reader (`cg:checkedBy cg:Reader`, X12
 envelopes) has X12 fixtures (`<ID>-fail.837`, `<ID>-pass.837`) and its expectations in
-`<ID>-fail.expect.json`. Each rule's SPARQL is also run on pyoxigraph (as the fast engine
+`<ID>-fail.expect` (JSON). Each rule's SPARQL is also run on pyoxigraph (as the fast engine
 compiles it) and must select the same focus nodes as pyshacl on rdflib (ENGINES.md pitfalls 4
 and 5).
 """
@@ -72,7 +72,7 @@ def findings(engine: str, path: Path) -> tuple[Finding, ...]:
 
 def expected(path: Path, rule_id: str) -> set[tuple[str, int | None, str, str]]:
     if path.suffix != ".json":
-        path = path.with_name(path.name.replace(path.suffix, ".expect.json"))
+        path = path.with_suffix(".expect")
     data = json.loads(path.read_text(encoding="utf-8"))
     return {
         (e["claim"], e["line"], e["rule"], e["severity"])
@@ -97,8 +97,8 @@ def test_every_rule_has_both_fixtures() -> None:
 
 def test_every_fixture_names_a_rule() -> None:
     names = {
-        re.sub(r"-(fail|pass)(\.expect)?\.(json|837)$", "", p.name)
-        for p in [*CLAIMS.glob("*-*.json"), *CLAIMS.glob("*-*.837")]
+        re.sub(r"-(fail|pass)\.(json|837|expect)$", "", p.name)
+        for p in [*CLAIMS.glob("*-*.json"), *CLAIMS.glob("*-*.837"), *CLAIMS.glob("*.expect")]
     }
     assert names <= set(RULE_IDS), f"fixtures for unknown rules: {sorted(names - set(RULE_IDS))}"
 

@@ -287,7 +287,8 @@ def describe(head: Head) -> str:
     if low.startswith("<!doctype html") or low.startswith("<html"):
         return "an HTML page"
     if low.startswith("<!"):
-        return "markup with DOCTYPE/ENTITY declarations, which are not accepted for claims"
+        return ("XML with DOCTYPE/ENTITY declarations (RDF/XML and entity declarations are not "
+                "accepted for claims)")  # fmt: skip
     sample = head.data[:4096]
     if b"\x00" in sample or sum(b < 9 or 13 < b < 32 for b in sample) > len(sample) // 20:
         return "binary data"
