@@ -32,9 +32,19 @@ def _child(path: str, jobs: int) -> None:
     wall = time.perf_counter() - start
     me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    print(json.dumps({"claims": result.claims, "findings": len(result.findings), "wall": wall,
-                      "with_findings": len({f.uid for f in result.findings}),
-                      "self_kb": me, "children_kb": kids, "peak_kb": me + max(1, jobs) * kids}))
+    print(
+        json.dumps(
+            {
+                "claims": result.claims,
+                "findings": len(result.findings),
+                "wall": wall,
+                "with_findings": len({f.uid for f in result.findings}),
+                "self_kb": me,
+                "children_kb": kids,
+                "peak_kb": me + max(1, jobs) * kids,
+            }
+        )
+    )
 
 
 def _ids_child(n: int) -> None:
@@ -84,15 +94,19 @@ def main() -> None:
             f = json.loads(out.stdout.strip().splitlines()[-1])
             rate = f["claims"] / f["wall"]
             clean = 100 * (1 - f["with_findings"] / f["claims"])
-            print(f"{f['claims']:>8} {clean:>8.1f} {f['wall']:>8.2f} {rate:>9.0f} "
-                  f"{f['peak_kb'] / 1024:>12.0f}   (main {f['self_kb'] / 1024:.0f} MB, largest "
-                  f"worker {f['children_kb'] / 1024:.0f} MB; target >= {TARGET} claims/s)")
+            print(
+                f"{f['claims']:>8} {clean:>8.1f} {f['wall']:>8.2f} {rate:>9.0f} "
+                f"{f['peak_kb'] / 1024:>12.0f}   (main {f['self_kb'] / 1024:.0f} MB, largest "
+                f"worker {f['children_kb'] / 1024:.0f} MB; target >= {TARGET} claims/s)"
+            )
     out = subprocess.run([sys.executable, __file__, "--ids-child", str(args.ids)],
                          check=True, capture_output=True, text=True)  # fmt: skip
     ids = json.loads(out.stdout.strip().splitlines()[-1])
-    print(f"claim ids seen (STRUCT-03) at {ids['n']:,} claims: table {ids['current'] / 2**20:.0f}"
-          f" MB, RSS grew {ids['peak'] / 2**20:.0f} MB (while growing), "
-          f"{ids['wall'] / ids['n'] * 1e6:.1f} us a claim")
+    print(
+        f"claim ids seen (STRUCT-03) at {ids['n']:,} claims: table {ids['current'] / 2**20:.0f}"
+        f" MB, RSS grew {ids['peak'] / 2**20:.0f} MB (while growing), "
+        f"{ids['wall'] / ids['n'] * 1e6:.1f} us a claim"
+    )
 
 
 if __name__ == "__main__":

@@ -28,8 +28,9 @@ def _folder_default() -> Path:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("folder", nargs="?", type=Path, default=_folder_default())
     args = parser.parse_args()
     from claimgraph.engine.fast import load_engine
@@ -38,8 +39,10 @@ def main() -> None:
     from claimgraph.validate import validate_files
 
     load_engine()
-    print(f"{'folder':<10} {'files':>5} {'read':>5} {'refused':>7} {'claims':>7} "
-          f"{'read/s':>9} {'validated/s':>11}")
+    print(
+        f"{'folder':<10} {'files':>5} {'read':>5} {'refused':>7} {'claims':>7} "
+        f"{'read/s':>9} {'validated/s':>11}"
+    )
     total_claims = total_read = total_validate = 0.0
     for folder in sorted(p for p in args.folder.iterdir() if p.is_dir()):
         files = sorted(p for p in folder.iterdir() if p.is_file())
@@ -61,11 +64,15 @@ def main() -> None:
         total_claims += claims
         total_read += read_s
         total_validate += validate_s
-        print(f"{folder.name:<10} {len(files):>5} {len(good):>5} {refused:>7} {claims:>7} "
-              f"{claims / read_s if claims else 0:>9.0f} "
-              f"{claims / validate_s if claims else 0:>11.0f}")
-    print(f"{'all':<10} {'':>5} {'':>5} {'':>7} {int(total_claims):>7} "
-          f"{total_claims / total_read:>9.0f} {total_claims / total_validate:>11.0f}")
+        print(
+            f"{folder.name:<10} {len(files):>5} {len(good):>5} {refused:>7} {claims:>7} "
+            f"{claims / read_s if claims else 0:>9.0f} "
+            f"{claims / validate_s if claims else 0:>11.0f}"
+        )
+    print(
+        f"{'all':<10} {'':>5} {'':>5} {'':>7} {int(total_claims):>7} "
+        f"{total_claims / total_read:>9.0f} {total_claims / total_validate:>11.0f}"
+    )
     print("(validation is run per file: each run's start-up is included)")
     example = ROOT / "tests" / "data" / "formats" / "claims.837"
     with tempfile.TemporaryDirectory(prefix="claimgraph-bench-") as tmp:
@@ -77,8 +84,10 @@ def main() -> None:
                 f.write("9" * (1 << 20))
         start = time.perf_counter()
         n = sum(1 for _ in read_claims([path]))
-        print(f"X12 with a 100 MB segment without terminator: {n} claims read in "
-              f"{time.perf_counter() - start:.2f} s")
+        print(
+            f"X12 with a 100 MB segment without terminator: {n} claims read in "
+            f"{time.perf_counter() - start:.2f} s"
+        )
     print(f"peak RSS of the run {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 

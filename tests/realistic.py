@@ -130,8 +130,11 @@ def generate(n: int, *, seed: int = 0, folder: Path = FIXTURES) -> Iterator[dict
                 room -= len(chosen[-1]["lines"])
             if rng.random() < DEFECT_RATE and bundles.failing.get(payer):
                 i = rng.randrange(len(chosen))
-                fits = [b for b in bundles.failing[payer]
-                        if len(b["lines"]) <= max(len(chosen[i]["lines"]), 1) + max(room, 0)]
+                fits = [
+                    b
+                    for b in bundles.failing[payer]
+                    if len(b["lines"]) <= max(len(chosen[i]["lines"]), 1) + max(room, 0)
+                ]
                 chosen[i] = rng.choice(fits or bundles.failing[payer])
             claim = join(chosen, when)
             want = rng.choices(range(1, 13), DX_WEIGHTS)[0]

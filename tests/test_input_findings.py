@@ -132,7 +132,8 @@ def test_two_claims_with_one_clm01_keep_their_own_findings(tmp_path: Path, engin
     text = (FORMATS / "claims.837").read_text()
     # CLM-P3's id on CLM-P1 too, under another billing provider loop: two claims, two findings
     text = text.replace("CLM*CLM-P1*", "CLM*CLM-P3*").replace(
-        "HL*4*1*22*0~", "HL*9**20*1~\nNM1*85*2*OTHER SUPPLIER*****XX*1999999992~\nHL*4*9*22*0~")
+        "HL*4*1*22*0~", "HL*9**20*1~\nNM1*85*2*OTHER SUPPLIER*****XX*1999999992~\nHL*4*9*22*0~"
+    )
     path = tmp_path / "same-id.txt"
     path.write_text(text.replace("SE*57*0001", "SE*59*0001"))
     found = validate_files([path], engine=engine, jobs=1).findings

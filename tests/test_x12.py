@@ -134,8 +134,13 @@ def test_claims_carry_segment_position_provider_and_envelope() -> None:
 
 
 def test_one_claim_id_from_two_billing_providers_is_two_claims(tmp_path: Path) -> None:
-    text = interchange(transaction("0001", claim_loop("CLM-SAME", provider="1111111111")
-                                   + claim_loop("CLM-SAME", provider="2222222222", hl=3)))
+    text = interchange(
+        transaction(
+            "0001",
+            claim_loop("CLM-SAME", provider="1111111111")
+            + claim_loop("CLM-SAME", provider="2222222222", hl=3),
+        )
+    )
     claims, _, _ = read(tmp_path, text)
     assert [(c.id, c.provider, c.repeats_id) for c in claims] == [
         ("CLM-SAME", "1111111111", False), ("CLM-SAME", "2222222222", False)
@@ -205,8 +210,9 @@ def test_a_stale_se_count_gives_the_claims_and_a_finding(tmp_path: Path) -> None
     text = FIXTURE.read_text().replace("SE*57*0001", "SE*25*0001")
     claims, log, _ = read(tmp_path, text)
     assert [c.id for c in claims] == ["CLM-P1", "CLM-P2", "CLM-P3", "CLM-P4"]
-    assert defects(log) == [("segment 59",
-                             "SE01 says 25 segments, the transaction set has 57 (ST to SE)")]
+    assert defects(log) == [
+        ("segment 59", "SE01 says 25 segments, the transaction set has 57 (ST to SE)")
+    ]
     assert {(f.rule, f.file, f.claim) for f in log.findings} == {("STRUCT-04", log.findings[0].file,
                                                                  None)}  # fmt: skip
 
@@ -249,7 +255,11 @@ def test_a_broken_claim_is_reported_and_the_others_read(tmp_path: Path) -> None:
     assert [c.id for c in claims] == ["CLM-P1", "CLM-P3", "CLM-P4"]
     (finding,) = log.findings
     assert (finding.rule, finding.part, finding.claim, finding.position) == (
-        "STRUCT-04", "STRUCT-04-unreadable-claim", "CLM-P2", "segment 33")
+        "STRUCT-04",
+        "STRUCT-04-unreadable-claim",
+        "CLM-P2",
+        "segment 33",
+    )
     assert "garbage" not in finding.values["defect"]
 
 
