@@ -84,7 +84,9 @@ class CG(DefinedNamespace):
     CMSTableRelease: URIRef
     CPTCode: URIRef
     CareSetting: URIRef
+    Checker: URIRef
     Claim: URIRef
+    ClaimFilingIndicator: URIRef
     ClaimLine: URIRef
     Code: URIRef
     CodeDenialReason: URIRef
@@ -107,16 +109,19 @@ class CG(DefinedNamespace):
     ICD9CMCode: URIRef
     MUETableRelease: URIRef
     MedicallyUnlikelyEdit: URIRef
+    InputFormat: URIRef
     Modifier: URIRef
     PTPEdit: URIRef
     PTPTableRelease: URIRef
     Payer: URIRef
     ProcedureCode: URIRef
+    Reader: URIRef
     Rule: URIRef
     Source: URIRef
     Topic: URIRef
     UnitBand: URIRef
     ValiditySpan: URIRef
+    X12TransactionType: URIRef
     aboutCode: URIRef
     actionCode: URIRef
     actionEffectiveDate: URIRef
@@ -132,11 +137,14 @@ class CG(DefinedNamespace):
     billable: URIRef
     billableSpan: URIRef
     billableUntil: URIRef
+    billedMinutes: URIRef
     bodySite: URIRef
     billingProvider: URIRef
     carc: URIRef
     careSetting: URIRef
     bodySiteCode: URIRef
+    carriesDocument: URIRef
+    checkedBy: URIRef
     claimId: URIRef
     codeCount: URIRef
     column1Code: URIRef
@@ -172,6 +180,7 @@ class CG(DefinedNamespace):
     fullCodeSetLoaded: URIRef
     functionalGoals: URIRef
     groupCode: URIRef
+    guidePrefix: URIRef
     hasDiagnosis: URIRef
     hasDocument: URIRef
     hasLine: URIRef
@@ -182,6 +191,7 @@ class CG(DefinedNamespace):
     inCategory: URIRef
     inFhirSystem: URIRef
     inFullCodeSet: URIRef
+    indicatesPayer: URIRef
     isAttended: URIRef
     isRental: URIRef
     isTimed: URIRef
@@ -200,6 +210,8 @@ class CG(DefinedNamespace):
     modifierIndicator: URIRef
     mueAdjudicationIndicator: URIRef
     mueValue: URIRef
+    namePattern: URIRef
+    nameRefines: URIRef
     notationPrefix: URIRef
     objectCode: URIRef
     oneOnOne: URIRef
@@ -220,10 +232,12 @@ class CG(DefinedNamespace):
     rarc: URIRef
     quarter: URIRef
     readAs: URIRef
+    readByClaimgraph: URIRef
     reason: URIRef
     redFlagDiagnosis: URIRef
     relatedCode: URIRef
     relation: URIRef
+    repeatsClaimId: URIRef
     requiresDocument: URIRef
     requiresModifier: URIRef
     rowCount: URIRef
@@ -242,6 +256,7 @@ class CG(DefinedNamespace):
     systemPrefix: URIRef
     systemUri: URIRef
     topic: URIRef
+    transactionSetId: URIRef
     unitBand: URIRef
     units: URIRef
     unitsAllowed: URIRef

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import ClaimgraphError
 from .findings import SEVERITIES, Finding
 from .ingest.model import ClaimData
+from .ingest.reading import ReadLog
 
 if TYPE_CHECKING:
     from .workflow.waivers import Waived
@@ -47,10 +48,22 @@ class ValidationResult:
         return not self.failed
 
     def summary(self) -> dict[str, int]:
+        """Findings by severity, and apart: those resting on documentation not in the input."""
         counts = dict.fromkeys(SEVERITIES, 0)
         for f in self.findings:
             counts[f.severity] += 1
+        counts["not_in_input"] = sum(f.not_in_input for f in self.findings)
         return counts
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How the input is read (see `validate_files`)."""
+
+    profile: str | None = None
+    include_preauthorization: bool = False
+    input_format: str | None = None
+    default_payer: str | None = None
 
 
 def reaches(severity: str, threshold: str) -> bool:
@@ -68,17 +81,19 @@ def check_fail_on(fail_on: str) -> str:
 
 
 def _read(
-    paths: Sequence[str | Path], warn: Warn, documents: str | Path | None, **reading: object
+    paths: Sequence[str | Path],
+    warn: Warn,
+    documents: str | Path | None,
+    log: ReadLog,
+    reading: Reading,
 ) -> Iterator[ClaimData]:
-    try:
-        from .ingest import read_claims
-    except ImportError:  # before the ingest package had read_claims: JSON only
-        from .ingest.json_claims import read_json
+    from .ingest import read_claims
 
-        for p in paths:
-            yield from read_json(Path(p), warn)
-        return
-    yield from read_claims(paths, warn=warn, documents=documents, **reading)  # type: ignore[arg-type]
+    yield from read_claims(
+        paths, warn=warn, documents=documents, log=log, input_format=reading.input_format,
+        default_payer=reading.default_payer, profile=reading.profile,
+        include_preauthorization=reading.include_preauthorization,
+    )  # fmt: skip
 
 
 def check_rule_ids(rule_ids: Iterable[str]) -> set[str]:
@@ -117,15 +132,21 @@ def validate_files(
     shapes: Sequence[str | Path] = (),
     profile: str | None = None,
     include_preauthorization: bool = False,
+    input_format: str | None = None,
+    default_payer: str | None = None,
+    strict: bool = False,
     rules_profile: str | Path | None = None,
     baseline: str | Path | None = None,
     waivers: str | Path | None = None,
     today: dt.date | None = None,
 ) -> ValidationResult:
     """Findings of every claim in `paths`, restricted to `rules` (ids) and to claims of `payer`;
-    `shapes`: the user's rules files, checked and added to the bundled rules for this run;
-    `profile`: the column mapping of tabular files; `include_preauthorization`: check FHIR
-    preauthorization requests as claims.
+    `shapes`: the user's rules files, checked and added to the bundled rules for this run.
+
+    Reading: `profile` is the column mapping of tabular files; `include_preauthorization`
+    checks FHIR preauthorization requests as claims; `input_format` overrides detection;
+    `default_payer` is the payer of claims whose input names none; `strict` makes findings
+    about the input (X12 envelopes) errors.
 
     Each finding carries its rule's context and key (`report.context`). Then the workflow
     steps run: the `rules_profile` file changes severities, the `baseline` report suppresses
@@ -141,8 +162,8 @@ def validate_files(
         steps = workflow.load(profile=rules_profile, baseline=baseline, waivers=waivers)
         result = _validate_files(
             paths, engine=engine, jobs=jobs, rules=rules, payer=payer, fail_on=fail_on,
-            warn=warn, progress=progress, documents=documents,
-            reading={"profile": profile, "include_preauthorization": include_preauthorization},
+            warn=warn, progress=progress, documents=documents, strict=strict,
+            reading=Reading(profile, include_preauthorization, input_format, default_payer),
         )  # fmt: skip
         result.run = run_info(engine, shapes)
     return workflow.apply(result, steps, today)
@@ -159,7 +180,8 @@ def _validate_files(
     warn: Warn,
     progress: bool,
     documents: str | Path | None,
-    reading: dict[str, object] | None = None,
+    reading: Reading | None = None,
+    strict: bool = False,
 ) -> ValidationResult:
     if engine not in ENGINES:
         raise ClaimgraphError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
@@ -172,20 +194,16 @@ def _validate_files(
         payers = payers_in(check_payer(payer))
 
     count = 0
-    seen: set[str] = set()
-    repeated = 0
+    log = ReadLog()
 
     def claims() -> Iterator[ClaimData]:
-        nonlocal count, repeated
-        for claim in _read(paths, warn, documents, **(reading or {})):
+        nonlocal count
+        for claim in _read(paths, warn, documents, log, reading or Reading()):
             if payers is not None and not (
                 isinstance(claim.payer, str) and claim.payer.strip().lower() in payers
             ):
                 continue
             count += 1
-            if claim.key in seen:
-                repeated += 1
-            seen.add(claim.key)
             yield claim
 
     if engine == "fast":
@@ -196,12 +214,9 @@ def _validate_files(
         from .engine import reference
 
         findings = reference.validate_claims(claims(), jobs=jobs or 1, progress=progress)
-    if repeated and warn:
-        warn(
-            f"{repeated} claim(s) reuse an id seen earlier in the input; "
-            "claims sharing an id are checked and reported as one"
-        )
-    findings = with_context(findings)
+    from .intake import merge
+
+    findings = with_context(merge(findings, log, strict=strict))
     if wanted is not None:
         findings = [f for f in findings if f.rule in wanted]
     return ValidationResult(claims=count, findings=findings, fail_on=fail_on)

@@ -9,11 +9,18 @@ from typing import Annotated
 import typer
 
 from .common import (
+    CLAIM_FILES_HELP,
     TABLE_FORMATS,
     BomOpt,
+    DefaultPayerOpt,
+    DocumentsOpt,
     ForceOpt,
+    IncludePreauthorizationOpt,
+    InputFormatOpt,
     OutputOpt,
+    ProfileOpt,
     QuietOpt,
+    StrictOpt,
     err,
     format_option,
     output_to,
@@ -65,8 +72,7 @@ def validate(
         list[str] | None,
         typer.Argument(
             metavar="FILE",
-            help="Claim files or folders: JSON, JSON Lines, CSV, Turtle, N-Triples, JSON-LD, "
-            "FHIR R4 (Claim, ExplanationOfBenefit, Bundle, NDJSON), X12 837P, CMS RIF.",
+            help=CLAIM_FILES_HELP,
             show_default=False,
         ),
     ] = None,
@@ -97,26 +103,12 @@ def validate(
     jobs: Annotated[
         int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes.", metavar="N")
     ] = None,
-    documents: Annotated[
-        str | None,
-        typer.Option("--documents", help="Documents CSV for a claims CSV.", metavar="FILE"),
-    ] = None,
-    profile: Annotated[
-        str | None,
-        typer.Option(
-            "--profile",
-            help="Column mapping for tabular claims: rif-carrier, rif-dme (CMS RIF extracts) "
-            "or a mapping file (TOML).",
-            metavar="NAME|FILE",
-        ),
-    ] = None,
-    include_preauthorization: Annotated[
-        bool,
-        typer.Option(
-            "--include-preauthorization",
-            help="Check FHIR preauthorization and predetermination requests as claims.",
-        ),
-    ] = False,
+    documents: DocumentsOpt = None,
+    profile: ProfileOpt = None,
+    include_preauthorization: IncludePreauthorizationOpt = False,
+    input_format: InputFormatOpt = None,
+    default_payer: DefaultPayerOpt = None,
+    strict: StrictOpt = False,
     shapes: Annotated[
         list[str] | None,
         typer.Option(
@@ -222,6 +214,9 @@ def validate(
             shapes=shapes or (),
             profile=profile,
             include_preauthorization=include_preauthorization,
+            input_format=input_format,
+            default_payer=default_payer,
+            strict=strict,
             rules_profile=rules_profile,
             baseline=baseline,
             waivers=waivers,

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import IO, Any
 
 from ..errors import InputError
+from .source import Input
 
 CHUNK = 1 << 16
 _WS = " \t\r\n"
@@ -23,7 +23,7 @@ _DECODER = json.JSONDecoder()
 class JsonStream:
     """The text of a file, read on demand; positions are tracked as line:column."""
 
-    def __init__(self, f: IO[str], path: Path):
+    def __init__(self, f: IO[str], path: Input):
         self.f = f
         self.path = path
         self.buf = ""
@@ -103,11 +103,11 @@ class JsonStream:
             return obj
 
 
-def open_text(path: Path) -> IO[str]:
+def open_text(path: Input) -> IO[str]:
     return path.open(encoding="utf-8-sig", newline="")
 
 
-def top_level_kind(path: Path, keys: dict[str, str]) -> str | None:
+def top_level_kind(path: Input, keys: dict[str, str]) -> str | None:
     """The kind named by the first top-level key found in `keys` (None if none, or not an object).
 
     Values of other keys are skipped; reading stops at the first decisive key.
@@ -116,7 +116,7 @@ def top_level_kind(path: Path, keys: dict[str, str]) -> str | None:
     return keys[found[0]] if found else None
 
 
-def top_level_value(path: Path, keys: set[str], decode: bool = True) -> tuple[str, Any] | None:
+def top_level_value(path: Input, keys: set[str], decode: bool = True) -> tuple[str, Any] | None:
     """(key, value) of the first top-level key in `keys`; None when there is none."""
     with open_text(path) as f:
         s = JsonStream(f, path)
@@ -134,7 +134,7 @@ def top_level_value(path: Path, keys: set[str], decode: bool = True) -> tuple[st
     return None
 
 
-def iter_array(path: Path, key: str, shape: str, *, required: bool = True) -> Iterator[Any]:
+def iter_array(path: Input, key: str, shape: str, *, required: bool = True) -> Iterator[Any]:
     """Each element of the array under top-level `key`.
 
     `shape` is the message when the file is not an object with that array (with `required`

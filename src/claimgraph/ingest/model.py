@@ -60,7 +60,12 @@ DOCUMENT_TYPES = (
     "time-record", "conservative-treatment", "distinct-site-note", "portable-justification",
 )  # fmt: skip
 
-PAYERS = ("medicare", "medicaid", "commercial", "aetna", "bcbs")
+# The payer ids of the JSON contract (ontology/payers.ttl is the truth; tests compare the two).
+PAYERS = (
+    "medicare", "medicare-part-a", "medicare-advantage", "medicaid", "commercial", "aetna", "bcbs",
+    "hmo", "ppo", "pos", "epo", "indemnity", "tricare", "va", "workers-compensation", "auto",
+    "other-federal", "self-pay", "other", "unrecognised",
+)  # fmt: skip
 
 
 # Diagnosis code systems a claim file may name ("system" field or "icd9:" prefix); a diagnosis
@@ -158,6 +163,12 @@ class ClaimData:
     filing_indicator: str | None = None
     format: str | None = None  # input format the claim was read from (what it can carry)
     use: str | None = None  # "claim" (default), "preauthorization", "predetermination"
+    # X12: the interchange, transaction and billing-provider loop the claim sits in
+    # ("ISA 000000905/ST 0021/HL 1"); part of the identity with source and position.
+    envelope: str | None = None
+    # Set by ingest.read_claims: an earlier claim of the same billing provider in the input has
+    # the same id (STRUCT-03, a resubmission or a duplicate).
+    repeats_id: bool = False
 
     @property
     def key(self) -> str:
@@ -171,12 +182,14 @@ class ClaimData:
 
 
 def assign_uid(claim: ClaimData, source: str) -> ClaimData:
-    """Set `source`, a default `position` and the `uid` (a hash of source and position)."""
+    """Set `source`, a default `position` and the `uid` (a hash of source, envelope and
+    position)."""
     import hashlib
 
     claim.source = claim.source or source
     claim.position = claim.position or f"claim {claim.index}"
-    digest = hashlib.blake2b(f"{claim.source}\0{claim.position}".encode(), digest_size=8)
+    where = f"{claim.source}\0{claim.envelope or ''}\0{claim.position}"
+    digest = hashlib.blake2b(where.encode(), digest_size=8)
     claim.uid = digest.hexdigest()
     return claim
 
@@ -194,7 +207,7 @@ _T = {name: str(CG[name]) for name in (
     "billingProvider",
     "hasDiagnosis", "primaryDiagnosis", "hasLine", "lineNumber", "procedureCode", "modifier",
     "units", "serviceDate", "bodySite", "description", "hasDocument", "documentType", "forLine",
-    "placeOfService", "bodySiteCode",
+    "placeOfService", "bodySiteCode", "repeatsClaimId", "billedMinutes",
 )}  # fmt: skip
 _FIELD = {name: str(iri) for name, iri in DOCUMENT_FIELDS.items()}
 _ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -266,6 +279,8 @@ def plain_triples(claim: ClaimData) -> Iterator[PlainTriple]:
         yield c, T["payer"], _iri(payer_iri, claim.payer)
     if claim.patient not in (None, ""):
         yield c, T["patientId"], (str(claim.patient), None)
+    if claim.repeats_id:
+        yield c, T["repeatsClaimId"], ("true", _XSD + "boolean")
     for i, (system, code) in enumerate(claim.diagnoses):
         dx = _iri(diagnosis_iri, code, system)
         yield c, T["hasDiagnosis"], dx
@@ -283,6 +298,8 @@ def plain_triples(claim: ClaimData) -> Iterator[PlainTriple]:
                 yield ln, T["modifier"], _iri(modifier_iri, m)
         if line.units is not None:
             yield ln, T["units"], value_term(whole_units(line.units))
+        if line.minutes is not None:
+            yield ln, T["billedMinutes"], value_term(line.minutes)
         if line.service_date is not None:
             yield ln, T["serviceDate"], date_term(line.service_date)
         if line.body_site:
