@@ -86,7 +86,9 @@ class CG(DefinedNamespace):
     CareSetting: URIRef
     ClaimAdjustmentGroupCode: URIRef
     ClaimAdjustmentReasonCode: URIRef
+    Checker: URIRef
     Claim: URIRef
+    ClaimFilingIndicator: URIRef
     ClaimLine: URIRef
     Code: URIRef
     CodeDenialReason: URIRef
@@ -110,18 +112,21 @@ class CG(DefinedNamespace):
     ICD9CMCode: URIRef
     MUETableRelease: URIRef
     MedicallyUnlikelyEdit: URIRef
+    InputFormat: URIRef
     Modifier: URIRef
     PTPEdit: URIRef
     PTPTableRelease: URIRef
     Payer: URIRef
     ProcedureCode: URIRef
     RemittanceAdviceRemarkCode: URIRef
+    Reader: URIRef
     Rule: URIRef
     ScopedLines: URIRef
     Source: URIRef
     Topic: URIRef
     UnitBand: URIRef
     ValiditySpan: URIRef
+    X12TransactionType: URIRef
     aboutCode: URIRef
     actionCode: URIRef
     actionEffectiveDate: URIRef
@@ -138,11 +143,14 @@ class CG(DefinedNamespace):
     billable: URIRef
     billableSpan: URIRef
     billableUntil: URIRef
+    billedMinutes: URIRef
     bodySite: URIRef
     billingProvider: URIRef
     carc: URIRef
     careSetting: URIRef
     bodySiteCode: URIRef
+    carriesDocument: URIRef
+    checkedBy: URIRef
     claimId: URIRef
     codeCount: URIRef
     column1Code: URIRef
@@ -178,6 +186,7 @@ class CG(DefinedNamespace):
     fullCodeSetLoaded: URIRef
     functionalGoals: URIRef
     groupCode: URIRef
+    guidePrefix: URIRef
     hasDiagnosis: URIRef
     hasDocument: URIRef
     hasLine: URIRef
@@ -188,6 +197,7 @@ class CG(DefinedNamespace):
     inCategory: URIRef
     inFhirSystem: URIRef
     inFullCodeSet: URIRef
+    indicatesPayer: URIRef
     isAttended: URIRef
     isRental: URIRef
     isTimed: URIRef
@@ -207,6 +217,8 @@ class CG(DefinedNamespace):
     modifierIndicator: URIRef
     mueAdjudicationIndicator: URIRef
     mueValue: URIRef
+    namePattern: URIRef
+    nameRefines: URIRef
     notationPrefix: URIRef
     objectCode: URIRef
     oneOnOne: URIRef
@@ -228,11 +240,13 @@ class CG(DefinedNamespace):
     rarc: URIRef
     quarter: URIRef
     readAs: URIRef
+    readByClaimgraph: URIRef
     reason: URIRef
     reportedPerRun: URIRef
     redFlagDiagnosis: URIRef
     relatedCode: URIRef
     relation: URIRef
+    repeatsClaimId: URIRef
     requiresDocument: URIRef
     requiresModifier: URIRef
     rowCount: URIRef
@@ -252,6 +266,7 @@ class CG(DefinedNamespace):
     systemPrefix: URIRef
     systemUri: URIRef
     topic: URIRef
+    transactionSetId: URIRef
     unitBand: URIRef
     unitBasis: URIRef
     units: URIRef

@@ -180,6 +180,12 @@ class ClaimData:
     filing_indicator: str | None = None
     format: str | None = None  # input format the claim was read from (what it can carry)
     use: str | None = None  # "claim" (default), "preauthorization", "predetermination"
+    # X12: the interchange, transaction and billing-provider loop the claim sits in
+    # ("ISA 000000905/ST 0021/HL 1"); part of the identity with source and position.
+    envelope: str | None = None
+    # Set by ingest.read_claims: an earlier claim of the same billing provider in the input has
+    # the same id (STRUCT-03, a resubmission or a duplicate).
+    repeats_id: bool = False
 
     @property
     def key(self) -> str:
@@ -193,12 +199,14 @@ class ClaimData:
 
 
 def assign_uid(claim: ClaimData, source: str) -> ClaimData:
-    """Set `source`, a default `position` and the `uid` (a hash of source and position)."""
+    """Set `source`, a default `position` and the `uid` (a hash of source, envelope and
+    position)."""
     import hashlib
 
     claim.source = claim.source or source
     claim.position = claim.position or f"claim {claim.index}"
-    digest = hashlib.blake2b(f"{claim.source}\0{claim.position}".encode(), digest_size=8)
+    where = f"{claim.source}\0{claim.envelope or ''}\0{claim.position}"
+    digest = hashlib.blake2b(where.encode(), digest_size=8)
     claim.uid = digest.hexdigest()
     return claim
 
@@ -216,7 +224,8 @@ _T = {name: str(CG[name]) for name in (
     "billingProvider",
     "hasDiagnosis", "primaryDiagnosis", "hasLine", "lineNumber", "procedureCode", "modifier",
     "units", "unitBasis", "serviceDate", "bodySite", "description", "hasDocument",
-    "documentType", "forLine", "placeOfService", "bodySiteCode",
+    "documentType", "forLine", "placeOfService", "bodySiteCode", "repeatsClaimId",
+    "billedMinutes",
 )}  # fmt: skip
 _FIELD = {name: str(iri) for name, iri in DOCUMENT_FIELDS.items()}
 _ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -288,6 +297,8 @@ def plain_triples(claim: ClaimData) -> Iterator[PlainTriple]:
         yield c, T["payer"], _iri(payer_iri, claim.payer)
     if claim.patient not in (None, ""):
         yield c, T["patientId"], (str(claim.patient), None)
+    if claim.repeats_id:
+        yield c, T["repeatsClaimId"], ("true", _XSD + "boolean")
     for i, (system, code) in enumerate(claim.diagnoses):
         dx = _iri(diagnosis_iri, code, system)
         yield c, T["hasDiagnosis"], dx
@@ -307,6 +318,8 @@ def plain_triples(claim: ClaimData) -> Iterator[PlainTriple]:
             yield ln, T["units"], value_term(whole_units(line.units))
         if isinstance(line.unit_basis, str) and line.unit_basis.strip():
             yield ln, T["unitBasis"], (line.unit_basis.strip().upper(), None)
+        if line.minutes is not None:
+            yield ln, T["billedMinutes"], value_term(line.minutes)
         if line.service_date is not None:
             yield ln, T["serviceDate"], date_term(line.service_date)
         if line.body_site:
