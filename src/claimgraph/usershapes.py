@@ -36,16 +36,12 @@ if TYPE_CHECKING:
 
 def read(path: Path) -> tuple[Graph, bytes]:
     """The rules file as a graph (fixed base IRI) and its bytes; InputError naming the file."""
+    from .fileio import MAX_RULES_BYTES, read_input
     from .kg import new_graph, parse_turtle
 
     if "://" in str(path):
         raise InputError("a rules file is a local file, not a URL", path=str(path))
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise InputError(
-            f"cannot read the rules file ({type(e).__name__})", path=str(path)
-        ) from None
+    data = read_input(path, what="rules file", max_bytes=MAX_RULES_BYTES)
     g = new_graph()
     parse_turtle(g, path, data=data, base=INPUT_BASE)
     return g, data

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..fileio import check_input
 from .model import (
     BOOLEAN_FIELDS,
     DOCUMENT_FIELDS,
@@ -146,8 +147,10 @@ def _line(row: dict[str, str]) -> LineData | None:
 def read_csv(path: Path, warn: Warn = None, documents: Path | None = None) -> Iterator[ClaimData]:
     """Claims of a claims CSV, in file order (rows of one claim must be consecutive)."""
     doc_path = documents if documents is not None else documents_path_for(path)
-    if documents is not None and not doc_path.is_file():
+    if documents is not None and not doc_path.exists():
         raise InputError("documents file not found", path=str(doc_path))
+    if documents is not None or doc_path.exists():  # a FIFO or device is refused, not read
+        check_input(doc_path, what="documents file")
     docs = read_documents(doc_path, warn) if doc_path.is_file() else {}
     seen: dict[str, int] = {}  # claim id -> line of its first row
     claim: ClaimData | None = None
