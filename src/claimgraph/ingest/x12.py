@@ -10,7 +10,9 @@ content. The file is read in chunks; claims are yielded as they are completed.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
+import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -20,6 +22,10 @@ from typing import IO, Any
 from ..errors import InputError
 from .model import ClaimData, DocumentData, LineData
 from .payers import payer_from_x12
+
+# The key of the dependents' patient ids: random, made once per run (process), held only in
+# memory. One dependent is one patient across the files of a run; across runs the ids differ.
+_DEPENDENT_KEY = secrets.token_bytes(32)
 
 Warn = Callable[[str], None] | None
 
@@ -160,8 +166,10 @@ class _Transaction:
             return self.subscriber
         if self.dependent_id:
             return self.dependent_id
-        # 5010 identifies a dependent through the subscriber; keep dependents apart.
-        digest = hashlib.sha256("|".join(self.dependent).encode()).hexdigest()[:12]
+        # 5010 identifies a dependent through the subscriber; keep dependents apart by a keyed
+        # hash of name and birth date (docs/formats.md): unkeyed, it could be brute-forced.
+        parts = "\0".join(p or "" for p in self.dependent).encode()
+        digest = hmac.new(_DEPENDENT_KEY, parts, hashlib.sha256).hexdigest()[:16]
         return f"{self.subscriber or ''}:{digest}"
 
     def finish(self) -> ClaimData | None:
