@@ -168,8 +168,9 @@ def test_every_part_the_writer_emits_stays_in_its_term(text: str) -> None:
     from claimgraph.engine.ntriples import claim_ntriples
     from claimgraph.ingest.model import DocumentData, LineData, to_graph
 
-    line = LineData(code=text, modifiers=[text, "KX"], units=text, service_date=text,
-                    body_site=text, description=text, unit_basis=text, place_of_service=text)  # fmt: skip
+    fields = ("code", "units", "service_date", "body_site", "description", "unit_basis",
+              "place_of_service")  # fmt: skip
+    line = LineData(modifiers=[text, "KX"], **dict.fromkeys(fields, text))
     claim = assign_uid(ClaimData(
         index=1, id=text, payer=text, patient=text, provider=text,
         diagnoses=[("icd10cm", text), ("icd9cm", text), (text, text)], lines=[line],
@@ -181,3 +182,20 @@ def test_every_part_the_writer_emits_stays_in_its_term(text: str) -> None:
     own = f"{CLAIM}{claim.uid}"
     assert all(t.subject.value == own or t.subject.value.startswith(own + "/") for t in triples)
     assert set(Graph().parse(data=nt, format="nt")) == set(to_graph([claim]))
+
+
+@pytest.mark.parametrize("iri", ["urn:x{y}", "urn:x\\u0020y", "urn:x%zz"])
+@pytest.mark.parametrize("engine", ENGINES)
+def test_user_rules_with_an_iri_that_is_not_one_are_refused(
+    tmp_path: Path, iri: str, engine: str
+) -> None:
+    """The fast engine loads the rules strictly too: an IRI rdflib lets through but no strict
+    reader takes is one line naming the file (it was an internal error), on both engines."""
+    from test_user_shapes import USER_RULES
+
+    rules = tmp_path / "rules.ttl"
+    rules.write_text(USER_RULES.replace("cg:appliesToPayer payer:aetna ;",
+                                        f"cg:appliesToPayer payer:aetna, <{iri}> ;"))  # fmt: skip
+    result = run(CliRunner(), "validate", str(EXAMPLES / "oxygen.json"), "--shapes", str(rules),
+                 "--engine", engine)  # fmt: skip
+    one_line_error(result, f"{rules}: an IRI is not valid")

@@ -263,7 +263,7 @@ def x12_patients(path: Path) -> list[str]:
     import sys
 
     code = ("import sys; from pathlib import Path; from claimgraph.ingest import read_claims; "
-            "print(' '.join(str(c.patient) for c in read_claims([Path(sys.argv[1])])))")  # fmt: skip
+            "print(*(c.patient for c in read_claims([Path(sys.argv[1])])))")  # fmt: skip
     out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     return out.stdout.split()
