@@ -80,7 +80,8 @@ def test_single_claim_mapping(tmp_path: Path) -> None:
         {"date": "2025-12-20", "pao2": 55},
     )
     text = " ".join(warnings)
-    assert "http://snomed.info/sct" in text and "urn:example:local" in text  # reported by system
+    assert "codes of 2 code system(s) claimgraph does not read were ignored" in text  # counted
+    assert "http://snomed.info/sct" not in text and "urn:example:local" not in text  # not named
     assert "supportingInfo" in text and CANARY not in text
 
 

@@ -330,5 +330,18 @@ def line_iri(claim_id: str, number: int) -> URIRef:
     return URIRef(f"{claim_iri(claim_id)}/line/{number}")
 
 
+# A SNOMED CT concept IRI: the one IRI a claim carries as its input gives it (cg:bodySiteCode).
+# Every other instance IRI is built here from percent-encoded parts; this one is checked whole,
+# so no text of the input can close the N-Triples term it is written into (issue 16).
+SNOMED_CONCEPT = "http://snomed.info/id/"
+_SNOMED_IRI = re.compile(r"http://snomed\.info/id/[0-9]{1,18}", re.ASCII)
+
+
+def snomed_concept_iri(value: object) -> str | None:
+    """`value` when it is a SNOMED CT concept IRI (`http://snomed.info/id/` and 1 to 18 ASCII
+    digits), else None."""
+    return value if isinstance(value, str) and _SNOMED_IRI.fullmatch(value) else None
+
+
 def document_iri(claim_id: str, number: int) -> URIRef:
     return URIRef(f"{claim_iri(claim_id)}/document/{number}")

@@ -323,7 +323,7 @@ class _BatchRunner:
         # A new store per batch (~5 ms for the knowledge graph): an Oxigraph in-memory store
         # emptied with remove/clear_graph keeps growing and slows down batch after batch.
         store = ox.Store()
-        store.load(self.engine.kg_nt + text + facts, format=ox.RdfFormat.N_TRIPLES, lenient=True)
+        store.load(self.engine.kg_nt + text + facts, format=ox.RdfFormat.N_TRIPLES)
         try:
             where = {id(r.ctx): i for i, r in enumerate(batch)}
             index = focus_index(r.ctx for r in batch)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..fileio import check_input
 from .model import (
     BOOLEAN_FIELDS,
     DOCUMENT_FIELDS,
@@ -164,8 +165,10 @@ def read_csv(
     if doc_path is None and find_companion and isinstance(path, Path):
         doc_path = documents_path_for(path)
         doc_path = doc_path if doc_path.is_file() else None
-    if doc_path is not None and not doc_path.is_file():
+    if doc_path is not None and not doc_path.exists():
         raise InputError("documents file not found", path=str(doc_path))
+    if doc_path is not None:  # a FIFO or device is refused, not read
+        check_input(doc_path, what="documents file")
     docs = read_documents(doc_path, warn) if doc_path is not None else {}
     seen: dict[str, int] = {}  # claim id -> line of its first row
     claim: ClaimData | None = None

@@ -371,14 +371,14 @@ class Mapper:
     # ----------------------------------------------------------------------------- warnings
 
     def report(self) -> None:
-        """One warning per kind of thing not read (by system URI or element, never a value)."""
+        """One warning per kind of thing not read (by element or count, never a value)."""
         if not self.warn:
             return
-        if self.systems:
-            self.warn(
-                f"{self.path}: codes of unknown systems were ignored: "
-                + ", ".join(sorted(self.systems)[:10])
-            )
+        if self.systems:  # counted, not named: a system URI is input text and may hold data
+            named = len(self.systems - {"(no system)"})
+            what = [f"{named} code system(s) claimgraph does not read"] if named else []
+            what += ["codings without a system"] if "(no system)" in self.systems else []
+            self.warn(f"{self.path}: codes of {' and '.join(what)} were ignored")
         if self.missing_count:
             more = self.missing_count - len(self.missing)
             self.warn(

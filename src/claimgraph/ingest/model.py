@@ -19,6 +19,7 @@ from typing import Any
 from rdflib import RDF, XSD, Graph, Literal, URIRef
 from rdflib.term import Node
 
+from ..errors import InputError
 from ..namespaces import (
     CG,
     claim_iri,
@@ -27,6 +28,7 @@ from ..namespaces import (
     modifier_iri,
     payer_iri,
     procedure_code_iri,
+    snomed_concept_iri,
 )
 
 Triple = tuple[Node, Node, Node]
@@ -284,6 +286,20 @@ def _iso_date(value: str) -> str | None:
     return None
 
 
+def _body_site_code(claim: ClaimData, line: int, value: Any) -> str:
+    """The line's body site IRI, refused unless it is a SNOMED CT concept IRI: it is the one
+    IRI written as the input gives it (namespaces.snomed_concept_iri)."""
+    iri = snomed_concept_iri(value)
+    if iri is None:
+        raise InputError(
+            f"line {line}: the body site code is not a SNOMED CT concept IRI "
+            "(http://snomed.info/id/ and digits)",
+            path=claim.source,
+            position=claim.position,
+        )
+    return iri
+
+
 def plain_triples(claim: ClaimData) -> Iterator[PlainTriple]:
     """The triples of one claim in the claimgraph vocabulary, as plain strings."""
     T = _T
@@ -329,7 +345,7 @@ def plain_triples(claim: ClaimData) -> Iterator[PlainTriple]:
         if line.place_of_service:
             yield ln, T["placeOfService"], (str(line.place_of_service), None)
         if line.body_site_code:
-            yield ln, T["bodySiteCode"], str(line.body_site_code)
+            yield ln, T["bodySiteCode"], _body_site_code(claim, n, line.body_site_code)
     for n, doc in enumerate(claim.documents, start=1):
         d = f"{c}/document/{n}"  # namespaces.document_iri
         yield c, T["hasDocument"], d

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..fileio import MAX_MAPPING_BYTES, read_text_file
 from ..namespaces import icd9cm_dotted, icd10cm_dotted
 from .csv_claims import number_or_text
 from .model import ClaimData, LineData, whole_units
@@ -75,7 +76,7 @@ def load_profile(name_or_path: str) -> Profile:
     if name_or_path in builtin:
         return builtin[name_or_path]
     path = Path(name_or_path)
-    if not path.is_file():
+    if not path.exists():
         names = ", ".join(sorted(builtin))
         raise InputError(f"no such profile or mapping file (built-in profiles: {names})",
                          path=name_or_path)  # fmt: skip
@@ -86,11 +87,11 @@ def load_profile(name_or_path: str) -> Profile:
 def _load(path: Path) -> Profile:
     where = str(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_text_file(path, max_bytes=MAX_MAPPING_BYTES, what="mapping file"))
     except tomllib.TOMLDecodeError as e:
         raise InputError(f"invalid TOML ({str(e).split(' (')[0]})", path=where) from None
-    except (OSError, UnicodeDecodeError):
-        raise InputError("cannot read the mapping file as UTF-8 text", path=where) from None
+    except OSError:
+        raise InputError("cannot read the mapping file", path=where) from None
     unknown = sorted(set(data) - _KEYS)
     if unknown:
         raise InputError(f"unknown keys in the mapping: {', '.join(unknown)}", path=where)

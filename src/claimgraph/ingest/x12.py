@@ -16,7 +16,9 @@ segments claimgraph maps are interpreted. Messages name segment numbers, never c
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
+import secrets
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -29,6 +31,11 @@ from .x12segments import Segment, SegmentStream, Separators, error, read_isa
 
 RULE = "STRUCT-04"  # the X12 envelope is well formed (a reader-checked rule)
 UNREADABLE_CLAIM = "STRUCT-04-unreadable-claim"  # its part for a claim that could not be read
+
+# The key of the dependents' patient ids: random, made once per run (process), held only in
+# memory. One dependent is one patient across the files of a run; across runs the ids differ.
+_DEPENDENT_KEY = secrets.token_bytes(32)
+
 # HI qualifiers of diagnosis codes: ICD-10-CM (ABK principal, ABF other), ICD-9-CM (BK, BF).
 DIAGNOSIS_QUALIFIERS = {"ABK": "icd10cm", "ABF": "icd10cm", "BK": "icd9cm", "BF": "icd9cm"}
 # LQ02 form identifiers of the oxygen certificate of medical necessity (CMS-484, "DME 484.03";
@@ -109,8 +116,10 @@ class _Claims:
             return self.subscriber
         if self.dependent_id:
             return self.dependent_id
-        # 5010 identifies a dependent through the subscriber; keep dependents apart.
-        digest = hashlib.sha256("|".join(self.dependent).encode()).hexdigest()[:12]
+        # 5010 identifies a dependent through the subscriber; keep dependents apart by a keyed
+        # hash of name and birth date (docs/formats.md): unkeyed, it could be brute-forced.
+        parts = "\0".join(p or "" for p in self.dependent).encode()
+        digest = hmac.new(_DEPENDENT_KEY, parts, hashlib.sha256).hexdigest()[:16]
         return f"{self.subscriber or ''}:{digest}"
 
     def finish(self) -> ClaimData | None:
