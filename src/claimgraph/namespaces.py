@@ -161,6 +161,9 @@ class CG(DefinedNamespace):
     documentType: URIRef
     durationMonths: URIRef
     durationWeeks: URIRef
+    durationDays: URIRef
+    requiredField: URIRef
+    expectedDuration: URIRef
     editRationale: URIRef
     effectiveFrom: URIRef
     effectiveUntil: URIRef

@@ -37,6 +37,7 @@ DOCUMENT_FIELDS: dict[str, URIRef] = {
     "signed": CG.signed,
     "duration_months": CG.durationMonths,
     "duration_weeks": CG.durationWeeks,
+    "duration_days": CG.durationDays,
     "spo2": CG.spo2,
     "pao2": CG.pao2,
     "functional_goals": CG.functionalGoals,
@@ -52,7 +53,9 @@ DOCUMENT_FIELDS: dict[str, URIRef] = {
 BOOLEAN_FIELDS = frozenset(
     {"signed", "functional_goals", "expected_improvement", "shows_benefit", "one_on_one", "failed"}
 )
-NUMBER_FIELDS = frozenset({"duration_months", "duration_weeks", "spo2", "pao2", "minutes"})
+NUMBER_FIELDS = frozenset(
+    {"duration_months", "duration_weeks", "duration_days", "spo2", "pao2", "minutes"}
+)
 
 
 def payer_ids() -> frozenset[str]:
