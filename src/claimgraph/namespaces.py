@@ -162,6 +162,18 @@ class CG(DefinedNamespace):
     durationMonths: URIRef
     durationWeeks: URIRef
     durationDays: URIRef
+    minSpO2: URIRef
+    minPaO2: URIRef
+    qualifyingCriterion: URIRef
+    requiresCondition: URIRef
+    shownByField: URIRef
+    aboveValue: URIRef
+    shownByDiagnoses: URIRef
+    dependentEdema: URIRef
+    pulmonaryHypertension: URIRef
+    hematocrit: URIRef
+    QualifyingCriterion: URIRef
+    QualifyingCondition: URIRef
     requiredField: URIRef
     expectedDuration: URIRef
     editRationale: URIRef
