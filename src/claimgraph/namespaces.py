@@ -162,6 +162,8 @@ class CG(DefinedNamespace):
     durationMonths: URIRef
     durationWeeks: URIRef
     durationDays: URIRef
+    defaultSchedule: URIRef
+    requiresPaymentCategory: URIRef
     minSpO2: URIRef
     minPaO2: URIRef
     qualifyingCriterion: URIRef
