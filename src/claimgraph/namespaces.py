@@ -162,6 +162,12 @@ class CG(DefinedNamespace):
     durationMonths: URIRef
     durationWeeks: URIRef
     durationDays: URIRef
+    BodySite: URIRef
+    hasSide: URIRef
+    includesGroup: URIRef
+    notationRange: URIRef
+    titleWord: URIRef
+    officialTitle: URIRef
     defaultSchedule: URIRef
     requiresPaymentCategory: URIRef
     minSpO2: URIRef
