@@ -21,6 +21,7 @@ from claimgraph.engine.endpoint import RUN_GRAPH, _select, validate_endpoint
 from claimgraph.engine.ntriples import claim_ntriples
 from claimgraph.ingest import read_claims
 from claimgraph.ingest.json_claims import claim_from_json
+from claimgraph.knowledge import Knowledge
 from claimgraph.remote import put_graph
 from synthetic import generate
 
@@ -88,3 +89,67 @@ def test_cli_endpoint_unreachable() -> None:
     assert result.exit_code == 2
     lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and "cannot reach" in lines[0]
+
+
+def test_standard_queries_give_the_same_findings(
+    loaded: tuple[str, list], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server without LATERAL gets standard SPARQL 1.1: the same findings."""
+    from claimgraph.engine import endpoint
+
+    url, claims = loaded
+    assert endpoint.accepts_lateral(url, 30)  # oxigraph serve evaluates LATERAL
+    monkeypatch.setattr(endpoint, "accepts_lateral", lambda url, timeout: False)
+    sent: list[str] = []
+    real = endpoint._select
+
+    def spy(url: str, query: str, graphs: list[str], timeout: object) -> object:
+        sent.append(query)
+        return real(url, query, graphs, timeout)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(endpoint, "_select", spy)
+    remote = sorted((str(f.ident), f.code or "") for f in validate_endpoint(url, GRAPH))
+    local = sorted((str(f.ident), f.code or "") for f in fast.validate_claims(claims, jobs=1))
+    assert remote == local
+    assert not any("LATERAL" in q for q in sent)
+
+
+def test_checks_are_sent_a_few_per_query(
+    loaded: tuple[str, list], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from claimgraph.engine import endpoint
+
+    url, _ = loaded
+    sent: list[str] = []
+    real = endpoint._select
+
+    def spy(url: str, query: str, graphs: list[str], timeout: object) -> object:
+        sent.append(query)
+        return real(url, query, graphs, timeout)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(endpoint, "_select", spy)
+    assert validate_endpoint(url, GRAPH, jobs=1)
+    checks = Knowledge.bundled().checks.standard
+    batches = [q for q in sent if "?_k" in q]
+    assert len(checks) > 40 and len(batches) == -(-len(checks) // endpoint.CHUNK)
+    assert len(sent) <= len(batches) + 2  # + the LATERAL probe and the codes of the claims
+    assert any("LATERAL" in q for q in batches)
+
+
+def test_batches_keep_checks_apart() -> None:
+    """Branches of one query carry their check number; clashing prefixes split the batch."""
+    from claimgraph.engine.endpoint import batch_queries
+
+    a = "PREFIX ex: <https://example.org/a#>\nSELECT DISTINCT ?this WHERE { ?this ex:p ?v }"
+    b = "PREFIX ex: <https://example.org/b#>\nSELECT DISTINCT ?this ?n WHERE { ?this ex:p ?n }"
+    c = "PREFIX ex: <https://example.org/a#>\nSELECT DISTINCT ?this WHERE { ?this ex:q ?v }"
+    queries = batch_queries([(a, ()), (b, ("n",)), (c, ())])
+    assert [members for _, members in queries] == [[0, 2], [1]]
+    first, second = queries[0][0], queries[1][0]
+    assert "BIND (0 AS ?_k)" in first and "BIND (2 AS ?_k)" in first and "UNION" in first
+    assert "?n" in second and "https://example.org/b#" in second
+    from pyoxigraph import Store
+
+    store = Store()
+    for text, _ in queries:
+        list(store.query(text))  # each batch parses

@@ -186,3 +186,31 @@ def test_truncated_files(fixture: str, fraction: float, engine: str) -> None:
         path = d / fixture
         path.write_bytes(data[: int(len(data) * fraction)])
         both_commands(path, engine)
+
+
+# --- lone surrogates and huge numbers anywhere (issue 16, point 9) ------------------------------
+
+HOSTILE = ["\\ud800", "\\udc00x", "\\uD800", "\\U0000DFFF", "\\ud83d\\ude00", "\\\\ud800",
+           "9" * 5000, "-" + "1" * 4400, "0." + "5" * 5000]  # fmt: skip
+
+
+@settings(FUZZ, max_examples=40)
+@given(
+    fixture=st.sampled_from(FIXTURES),
+    token=st.sampled_from(HOSTILE),
+    spot=st.integers(min_value=0, max_value=10_000),
+    engine=st.sampled_from(["fast", "reference"]),
+)
+def test_surrogates_and_long_numbers_anywhere(
+    fixture: str, token: str, spot: int, engine: str
+) -> None:
+    """A hostile token at the start of a string or a number of each format's fixture."""
+    import re
+
+    text = (FORMATS / fixture).read_text(encoding="utf-8")
+    spots = [m.end() for m in re.finditer(r'"|(?<=[:*, ])(?=\d)', text)]
+    at = spots[spot % len(spots)]
+    with folder() as d:
+        path = d / fixture
+        path.write_text(text[:at] + token + text[at:], encoding="utf-8")
+        both_commands(path, engine)

@@ -122,6 +122,53 @@ def test_row_limit_applies_to_construct(runner: CliRunner, tmp_path: Path) -> No
     one_line_error(result, "more than 10 triples")
 
 
+def test_row_limit_stops_a_construct_while_it_runs(runner: CliRunner, tmp_path: Path) -> None:
+    """A cartesian CONSTRUCT would build billions of triples first: it stops at the limit."""
+    text = "CONSTRUCT { ?a <urn:x:pair> ?d } WHERE { ?a ?b ?c . ?d ?e ?f }"
+    result, elapsed = timed_query(runner, tmp_path, text, "--max-rows", "10", "--timeout", "60")
+    one_line_error(result, "more than 10 triples")
+    assert elapsed < SLACK
+
+
+def test_row_limit_stops_a_describe_while_it_runs(runner: CliRunner, tmp_path: Path) -> None:
+    text = "DESCRIBE ?s WHERE { ?s ?p ?o }"
+    result, elapsed = timed_query(runner, tmp_path, text, "--max-rows", "10", "--timeout", "60")
+    one_line_error(result, "more than 10 triples")
+    assert elapsed < SLACK
+
+
+def test_construct_and_describe_within_the_limit_are_whole(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    text = "CONSTRUCT { ?s a ?t } WHERE { ?s a ?t . FILTER (?t = cg:Rule) }"
+    limited, _ = timed_query(runner, tmp_path, text, "--max-rows", "100000", "-f", "nt")
+    from claimgraph.query import run as run_query
+
+    whole = run_query(text)  # no limit: rdflib's own evaluation
+    assert limited.exit_code == 0
+    assert len(limited.stdout.strip().splitlines()) == len(whole.graph or ()) > 40
+    rule = "<https://w3id.org/claimgraph/rule/OXY-01>"
+    described, _ = timed_query(runner, tmp_path, f"DESCRIBE {rule}", "-f", "nt")
+    assert described.exit_code == 0
+    assert len(described.stdout.strip().splitlines()) == len(
+        run_query(f"DESCRIBE {rule}").graph or ()
+    )
+
+
+@pytest.mark.parametrize("where", ["local", "endpoint"])
+def test_slow_to_parse_query_is_stopped_at_the_timeout(
+    runner: CliRunner, tmp_path: Path, where: str
+) -> None:
+    """rdflib needs minutes to parse 200,000 VALUES; parsing happens in the bounded child."""
+    values = " ".join(f'"v{i}"' for i in range(200_000))
+    text = f"SELECT ?v WHERE {{ VALUES ?v {{ {values} }} }}"
+    extra = ["--endpoint", "http://127.0.0.1:9"] if where == "endpoint" else []
+    result, elapsed = timed_query(runner, tmp_path, text, "--timeout", "1", *extra)
+    one_line_error(result, "did not finish within")
+    assert elapsed < 1 + SLACK
+    assert no_children_left()
+
+
 def test_child_errors_come_back_as_one_line(runner: CliRunner, tmp_path: Path) -> None:
     result, _ = timed_query(runner, tmp_path, "SELECT ?x WHERE { ?x cg:nope ?y }", "-p", "z=1")
     one_line_error(result, "unknown parameter 'z'")

@@ -1,5 +1,6 @@
-"""Message templates: a rule's sh:message may name the values that triggered it ({?var}),
-filled the same way by both engines; each distinct set of values is a finding of its own."""
+"""Message templates: a shipped rule's sh:message may name the values that triggered it
+({?var}: codes, never patient data), filled the same way by both engines; each distinct set of
+values is a finding of its own. A user's rules file may not use them (refused before use)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from claimgraph.ingest.model import ClaimData, LineData
 from claimgraph.knowledge import Knowledge
 from claimgraph.validation import validate_files
 
-# A rule over the claim's diagnoses that names each one (codes are no patient data).
+# A rule over the claim's diagnoses that names each one (codes are no patient data), installed
+# the way shipped rules are: added to the rules graph, without the user-rule screening.
 RULES = '''
 @prefix sh:    <http://www.w3.org/ns/shacl#> .
 @prefix cg:    <https://w3id.org/claimgraph/ontology/> .
@@ -54,13 +56,21 @@ def test_template_helpers() -> None:
     assert template_facts(template, "something else") == ()
 
 
-@pytest.mark.parametrize("engine", ["fast", "reference"])
-def test_both_engines_fill_templates_and_keep_each_value(tmp_path: Path, engine: str) -> None:
+def bundled_style_rules(tmp_path: Path) -> Knowledge:
+    """The bundled rules plus RULES as one of them (a shipped rule file, not a user's)."""
+    from claimgraph.resources import turtle_files
+
     rules = tmp_path / "rules.ttl"
     rules.write_text(RULES, encoding="utf-8")
+    shapes = [*turtle_files("shapes"), rules]
+    return Knowledge.from_files(list(turtle_files("ontology")), shapes)
+
+
+@pytest.mark.parametrize("engine", ["fast", "reference"])
+def test_both_engines_fill_templates_and_keep_each_value(tmp_path: Path, engine: str) -> None:
     claims = tmp_path / "claims.json"
     claims.write_text(CLAIMS, encoding="utf-8")
-    knowledge = Knowledge.bundled().with_rules([rules])
+    knowledge = bundled_style_rules(tmp_path)
     result = validate_files([claims], knowledge=knowledge, engine=engine, rules=["TPL-01"], jobs=1)
     got = sorted((f.claim, f.message, f.facts) for f in result.findings)
     assert got == [
@@ -70,6 +80,24 @@ def test_both_engines_fill_templates_and_keep_each_value(tmp_path: Path, engine:
     ]  # fmt: skip
     assert {f.file for f in result.findings} == {str(claims)}
     assert {f.position for f in result.findings} == {"claim 1"}
+
+
+@pytest.mark.parametrize("engine", ["fast", "reference"])
+def test_user_rules_may_not_substitute_data_values(tmp_path: Path, engine: str) -> None:
+    from typer.testing import CliRunner
+
+    from claimgraph.cli import app
+
+    rules = tmp_path / "rules.ttl"
+    rules.write_text(RULES, encoding="utf-8")
+    claims = tmp_path / "claims.json"
+    claims.write_text(CLAIMS, encoding="utf-8")
+    args = ["validate", str(claims), "--shapes", str(rules), "--engine", engine]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2 and result.stdout == "", result.output
+    assert result.stderr.count("\n") == 1
+    assert str(rules) in result.stderr and "substitutes a value from the data" in result.stderr
+    assert "PT-T1" not in result.output
 
 
 def test_two_claims_with_one_id_stay_two_claims(tmp_path: Path) -> None:

@@ -209,6 +209,55 @@ BROKEN = {
         lambda t: t.replace("sh:severity sh:Warning ;", "sh:severity sh:Warning ;; ]]"),
         ":18:",
     ),
+    "redos-regex": (
+        lambda t: t.replace(
+            "?claim cg:payer ?payer .",
+            '?claim cg:payer ?payer . FILTER (REGEX(STR(?code), "^(a+)+$"))',
+        ),
+        "exponential time (a repetition of something of variable length",
+    ),  # fmt: skip
+    "redos-replace": (
+        lambda t: t.replace(
+            "?claim cg:payer ?payer .",
+            '?claim cg:payer ?payer . BIND (REPLACE(STR(?code), "(x|x)*y", "") AS ?r)',
+        ),
+        "exponential time (repeated alternatives",
+    ),  # fmt: skip
+    "regex-from-data": (
+        lambda t: t.replace(
+            "?claim cg:payer ?payer .",
+            "?claim cg:payer ?payer . FILTER (REGEX(STR(?code), STR(?payer)))",
+        ),
+        "need a string literal pattern",
+    ),  # fmt: skip
+    "redos-sh-pattern": (
+        lambda t: t.replace(
+            "sh:targetClass cg:ClaimLine ;",
+            "sh:targetClass cg:ClaimLine ; sh:property [ sh:path cg:description ; "
+            'sh:pattern "^(\\\\w+\\\\s?)+$" ] ;',
+        ),
+        "sh:pattern could take exponential time",
+    ),  # fmt: skip
+    "cartesian": (
+        lambda t: t.replace(
+            "?claim cg:payer ?payer .", "?claim cg:payer ?payer . ?a ?b ?c . ?d ?e ?f ."
+        ),
+        "cartesian product",
+    ),  # fmt: skip
+    "cartesian-claims": (
+        lambda t: t.replace(
+            "?claim cg:payer ?payer .", "?claim cg:payer ?payer . ?other a cg:Claim ."
+        ),
+        "cartesian product",
+    ),  # fmt: skip
+    "template-value": (
+        lambda t: t.replace("add NU to the line.", "add NU to the line ({?claim})."),
+        "substitutes a value from the data",
+    ),
+    "template-this": (
+        lambda t: t.replace("add NU to the line.", "add NU to {$this}."),
+        "substitutes a value from the data",
+    ),
     "imports": (
         lambda t: (
             t + "\n<https://example.org/x> <http://www.w3.org/2002/07/owl#imports> "
@@ -234,6 +283,37 @@ def test_broken_user_rules_are_refused_in_one_line(
     assert "Traceback" not in r.output
     assert r.stdout == ""
     assert list((files["rules"].parent / "cache").glob("engine-*")) == []
+
+
+@pytest.mark.parametrize("engine", ["fast", "reference"])
+@pytest.mark.parametrize("case", ["template-value", "template-this", "redos-regex", "cartesian"])
+def test_screened_user_rules_are_refused_by_both_engines(
+    case: str, engine: str, runner: CliRunner, files: dict[str, Path]
+) -> None:
+    """Refused before use: no engine runs them (the fast engine once failed with exit 3, the
+    reference engine put patient ids into reports or hung)."""
+    import time
+
+    mutate, says = BROKEN[case]
+    bad = files["rules"].with_name(f"{case}.ttl")
+    bad.write_text(mutate(USER_RULES))
+    start = time.monotonic()
+    r = run(runner, "validate", str(files["fail"]), "--shapes", str(bad), "--engine", engine)
+    assert r.exit_code == 2 and r.stdout == "", r.output
+    assert says in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert "TEST-PT-U1" not in r.output and "CLM-U1" not in r.output
+    assert time.monotonic() - start < 30
+
+
+def test_safe_regex_in_user_rules_is_accepted(runner: CliRunner, files: dict[str, Path]) -> None:
+    safe = USER_RULES.replace(
+        "?claim cg:payer ?payer .",
+        '?claim cg:payer ?payer . FILTER (REGEX(STR(?code), "^[A-Z][0-9]{4}$|E1392"))',
+    )
+    rules = files["rules"].with_name("safe.ttl")
+    rules.write_text(safe)
+    r = run(runner, "validate", str(files["fail"]), "--shapes", str(rules), "-f", "json")
+    assert usr(findings(r)) == [USR_FINDING]
 
 
 def test_same_id_in_two_user_files_is_refused(runner: CliRunner, files: dict[str, Path]) -> None:

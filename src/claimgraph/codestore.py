@@ -7,6 +7,8 @@ Layout of that folder:
     tables/<release>-<id>.sqlite   the rows of a CMS table release (claimgraph.tablestore),
                             immutable; the release's named graph names its file
     .lock                   serialises writers
+    .claimgraph-*.tmp       a pointer file being written; one left by a killed import is
+                            ignored and removed by the next import or reset
 An import copies the current database (a RocksDB checkpoint: hard links, instant; or, when
 it replaces a release, the other releases' quads), adds the release to the copy and then
 switches the pointer file atomically, so a failed or interrupted
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import json
 import os
 import shutil
@@ -145,10 +148,33 @@ def _write_pointer(root: Path, name: str) -> None:
         f.write("\n")
 
 
+def _stale_temp(p: Path) -> bool:
+    """A pointer temp file of `fileio.atomic_writer` that a killed import left behind."""
+    return p.name.startswith(".claimgraph-") and p.name.endswith(".tmp")
+
+
 def _foreign(root: Path) -> bool:
     """True when the folder holds files a store does not have (it is someone else's folder)."""
     ours = {POINTER, ".lock", TABLES}
-    return any(p.name not in ours and not p.name.startswith("db-") for p in root.iterdir())
+    return any(
+        p.name not in ours and not p.name.startswith("db-") and not _stale_temp(p)
+        for p in root.iterdir()
+    )
+
+
+def _remove_stale_temps(root: Path) -> None:
+    """Remove pointer temp files left by killed imports (called with the writer lock held)."""
+    for p in root.iterdir():
+        if _stale_temp(p) and p.is_file() and not p.is_symlink():
+            with contextlib.suppress(OSError):
+                p.unlink()
+
+
+def _no_space(e: BaseException) -> bool:
+    return isinstance(e, OSError) and (
+        e.errno in (errno.ENOSPC, errno.EDQUOT)
+        or any(t in str(e) for t in ("os error 28", "No space left on device"))  # RocksDB
+    )
 
 
 def _forget(db: Path | None) -> None:
@@ -215,6 +241,7 @@ def commit(
     had_tables = (root / TABLES).is_dir()
     try:
         with _writer_lock(root):
+            _remove_stale_temps(root)
             return _commit(root, stage, had_tables)
     except BaseException:
         if created:  # a failed first import leaves no store behind
@@ -254,13 +281,18 @@ def _commit(root: Path, stage: Callable[[Path], Staged], had_tables: bool) -> tu
         }
         del store
         _write_pointer(root, new.name)
-    except BaseException:
+    except BaseException as e:
         shutil.rmtree(new, ignore_errors=True)
         for f in staged.files:
             f.unlink(missing_ok=True)
         if not had_tables:
             with contextlib.suppress(OSError):
                 (root / TABLES).rmdir()
+        if _no_space(e):
+            raise ClaimgraphError(
+                "no space left writing the code-set store; the store is as it was",
+                path=str(root),
+            ) from None
         raise
     for stale in root.glob("db-*"):  # the old database, and any left by a crash
         if stale != new:
@@ -282,6 +314,7 @@ def reset(path: str | os.PathLike[str] | None = None) -> bool:
     if _foreign(root):
         raise InputError("not a claimgraph code-set store; refusing to delete it", path=str(root))
     with _writer_lock(root):
+        _remove_stale_temps(root)
         (root / POINTER).unlink(missing_ok=True)  # from here on there is no store
         for db in root.glob("db-*"):
             _forget(db)

@@ -56,15 +56,22 @@ def atomic_writer(
     private: bool = True,
     binary: bool = False,
     inputs: Iterable[str | os.PathLike[str]] = (),
+    spool: bool = False,
 ) -> Iterator[IO]:
     """Open `target` for writing; it appears whole on success, untouched on any failure.
 
-    `-` writes to stdout. An existing regular file is replaced only with `force`; a symlink,
-    a device, a FIFO or a folder never, nor one of the `inputs`. `private` makes the file mode
-    0600 (outputs that may hold claim data).
+    `-` writes to stdout; with `spool`, into a nameless temp file (in a private folder) that
+    is copied to stdout on success only, so a failure half-way leaves stdout empty (a pipe
+    never gets a partial data set). An existing regular file is replaced only with `force`; a
+    symlink, a device, a FIFO or a folder never, nor one of the `inputs`. `private` makes the
+    file mode 0600 (outputs that may hold claim data).
     """
     if str(target) == "-":
         stream = sys.stdout.buffer if binary else sys.stdout
+        if spool:
+            with _spooled(stream, binary) as f:
+                yield f
+            return
         yield stream
         stream.flush()
         return
@@ -101,6 +108,35 @@ def atomic_writer(
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+@contextlib.contextmanager
+def _spooled(stream: IO, binary: bool) -> Iterator[IO]:
+    import shutil
+
+    from .privacy import private_tempdir
+
+    with private_tempdir() as folder:
+        mode = "w+b" if binary else "w+"
+        encoding = None if binary else "utf-8"
+        try:
+            spool = tempfile.TemporaryFile(mode, encoding=encoding, dir=folder)  # noqa: SIM115
+        except OSError as e:
+            reason = e.strerror or type(e).__name__
+            raise ClaimgraphError(f"cannot make a temporary file ({reason})") from None
+        with spool:
+            try:
+                yield spool
+                spool.flush()
+            except OSError as e:
+                if e.errno in (errno.ENOSPC, errno.EDQUOT):
+                    raise ClaimgraphError(
+                        "no space left for the temporary copy of the output"
+                    ) from None
+                raise
+            spool.seek(0)
+            shutil.copyfileobj(spool, stream)
+            stream.flush()
 
 
 def read_text_file(path: str | Path, *, max_bytes: int, what: str) -> str:

@@ -34,19 +34,29 @@ def parse_turtle(
     graph: Graph, path: Path, *, data: bytes | None = None, base: str | None = None
 ) -> None:
     """Parse a Turtle file (or its `data`) into `graph`; a syntax error names the file and,
-    when rdflib knows it, the line, never the text around it."""
+    when rdflib knows it, the line, never the text around it. An escape that names a surrogate
+    (`\\uD800`, which no output could encode) and a number too long for Python are errors too."""
+    from .unicodecheck import SURROGATE_ESCAPE, line_of, rdf_surrogate_escape
+
+    if data is None:
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            raise InputError(f"cannot read the file ({type(e).__name__})", path=str(path)) from None
+    text = data.decode("utf-8", "replace")
+    bad = rdf_surrogate_escape(text)
+    if bad is not None:
+        raise InputError(SURROGATE_ESCAPE, path=str(path), position=str(line_of(text, bad)))
     try:
-        if data is None:
-            graph.parse(path, format="turtle", publicID=base)
-        else:
-            graph.parse(data=data, format="turtle", publicID=base)
+        graph.parse(data=data, format="turtle", publicID=base)
     except RecursionError:
         raise InputError("the Turtle is nested too deeply", path=str(path)) from None
     except Exception as e:  # rdflib raises several types for syntax errors
         lines = getattr(e, "lines", None)  # rdflib's BadSyntax: newlines before the error
         line = lines + 1 if isinstance(lines, int) else getattr(e, "line", None)
+        why = "a number is too long" if "digits" in str(e) else type(e).__name__
         raise InputError(
-            f"invalid Turtle ({type(e).__name__})",
+            f"invalid Turtle ({why})",
             path=str(path),
             position=str(line) if line else None,
         ) from None

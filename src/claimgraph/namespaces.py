@@ -311,7 +311,7 @@ def diagnosis_iri(code: str, system: str = "icd10cm") -> URIRef:
         return URIRef(str(ICD10CM) + quote(icd10cm_dotted(code), safe="."))
     if system == "icd9cm":
         return URIRef(str(ICD9CM) + quote(icd9cm_dotted(code), safe="."))
-    return URIRef(BASE + f"code/{system}/" + quote(code.strip().upper(), safe="."))
+    return URIRef(BASE + f"code/{quote(system, safe='')}/" + quote(code.strip().upper(), safe="."))
 
 
 def modifier_iri(code: str) -> URIRef:

@@ -332,8 +332,51 @@ def run(
 
         graph = (knowledge or Knowledge.bundled()).graph
     bindings = bind_params(params or {}, _declared(query_text, declared, translated), graph)
+    if max_rows is not None and translated.algebra.name in ("ConstructQuery", "DescribeQuery"):
+        return _graph_result(graph, translated, bindings, max_rows)
     result = graph.query(translated, initBindings=bindings)
     return _result(result, max_rows)
+
+
+def _graph_result(
+    graph: Graph, translated: Query, bindings: Mapping[str, Identifier], max_rows: int
+) -> QueryResult:
+    """CONSTRUCT / DESCRIBE as rdflib evaluates them (evaluate.evalQuery), but stopping once
+    the answer holds more than `max_rows` triples instead of building all of it first."""
+    from rdflib.plugins.sparql.evaluate import _fillTemplate, evalPart
+    from rdflib.plugins.sparql.sparql import QueryContext
+    from rdflib.term import URIRef, Variable
+
+    from .kg import new_graph
+
+    main = translated.algebra
+    init: Any = {Variable(k): v for k, v in bindings.items()}  # as evalQuery passes them
+    ctx = QueryContext(graph, initBindings=init, datasetClause=main.datasetClause)
+    ctx.prologue = translated.prologue
+    out = new_graph()
+    if main.name == "ConstructQuery":
+        template = main.template or main.p.p.triples  # CONSTRUCT WHERE: the pattern itself
+        for solution in evalPart(ctx, main.p):
+            for triple in _fillTemplate(template, solution):
+                out.add(triple)
+            if len(out) > max_rows:
+                break
+        return QueryResult("graph", graph=out)
+    seen: set[Identifier] = set()
+    from itertools import chain
+
+    resources: Iterator[Any] = (iri for iri in main.PV if isinstance(iri, URIRef))
+    if main.p is not None:
+        found = (v for solution in evalPart(ctx, main.p) for v in solution.values())
+        resources = chain(resources, found)
+    for resource in resources:
+        if resource in seen:
+            continue
+        seen.add(resource)
+        graph.cbd(resource, target_graph=out)
+        if len(out) > max_rows:
+            break
+    return QueryResult("graph", graph=out)
 
 
 def run_named(
@@ -376,15 +419,20 @@ def _result(result: Any, max_rows: int | None = None) -> QueryResult:
 
 
 def run_remote(
-    url: str, query_text: str, params: Mapping[str, str] | None, declared: tuple[Param, ...] | None
+    url: str,
+    query_text: str,
+    params: Mapping[str, str] | None,
+    declared: tuple[Param, ...] | None,
+    *,
+    timeout: float = 60.0,
 ) -> Any:
-    """The same checks, then `claimgraph.remote.run_query` (the interop module)."""
-
+    """The same checks, then `claimgraph.remote.run_query` (the interop module) within
+    `timeout` seconds in all."""
     translated = check(query_text)
     bindings = bind_params(params or {}, _declared(query_text, declared, translated))
     from . import remote
 
-    return remote.run_query(url, query_text, bindings)
+    return remote.run_query(url, query_text, bindings, timeout=timeout)
 
 
 def compact(term: object) -> str:

@@ -3,6 +3,13 @@
 This is the ONLY module of claimgraph that opens network connections, and only to the URL the
 user gave: no proxies from the environment, no redirects followed.
 
+Every request has a total deadline (`--timeout`: connect, send and the whole answer), reads at
+most `MAX_RESPONSE_BYTES`, and never shows what a server says in an error body. Answers are
+checked before use: SPARQL JSON results (XML results are not asked for), N-Triples, Turtle or
+JSON-LD with inline contexts only (a `@context` URL, `file:` included, is refused, never
+fetched); escapes that decode to lone surrogates and any other malformed answer are a one-line
+error (exit 2).
+
 Endpoint URLs (`--endpoint`): the server's SPARQL query URL. A bare server root such as
 `http://localhost:7878` is taken as an Oxigraph server (query at `/query`, Graph Store at
 `/store`); an endpoint ending in `/query` gets its Graph Store URL by replacing that with `/store`
@@ -21,10 +28,10 @@ aggregating query only group keys may be bound (anything else is refused, not si
 from __future__ import annotations
 
 import base64
-import io
-import urllib.error
+import contextlib
+import json
+import time
 import urllib.parse
-import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -32,32 +39,26 @@ from typing import TYPE_CHECKING, Any
 from .errors import ClaimgraphError, QueryError
 
 if TYPE_CHECKING:
-    from rdflib.term import Node
+    from rdflib.term import Identifier, Node
 
     from .query import QueryResult
 
 DEFAULT_TIMEOUT = 60.0
 MAX_RESPONSE_BYTES = 256 * 1024 * 1024
 
-SELECT_ACCEPT = "application/sparql-results+json, application/sparql-results+xml;q=0.5"
-GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.5"
+SELECT_ACCEPT = "application/sparql-results+json"
+GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.9, application/ld+json;q=0.5"
 
-# response media type -> rdflib parser name (results and graphs)
-_RESULT_FORMATS = {
-    "application/sparql-results+json": "json",
-    "application/json": "json",
-    "application/sparql-results+xml": "xml",
-    "application/xml": "xml",
-}
+# response media types read (XML formats are not: entity expansion, external entities)
+_RESULT_MEDIA = ("application/sparql-results+json", "application/json")
 _GRAPH_FORMATS = {
     "application/n-triples": "nt",
     "text/plain": "nt",
     "text/turtle": "turtle",
     "application/x-turtle": "turtle",
-    "application/rdf+xml": "xml",
     "application/ld+json": "json-ld",
-    "application/n-quads": "nquads",
 }
+_TERM_TYPES = ("uri", "literal", "typed-literal", "bnode")
 
 
 @dataclass(frozen=True)
@@ -127,70 +128,129 @@ def _with_path(ep: Endpoint, path: str) -> Endpoint:
     return Endpoint(swap(ep.url), swap(ep.shown), ep.auth)
 
 
-# --------------------------------------------------------------------------- HTTP
+class Deadline:
+    """A total time budget shared by the requests of one operation (`--timeout` seconds)."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+
+    def left(self) -> float:
+        return self.end - time.monotonic()
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """Connections go to the URL the user gave and nowhere else."""
+class HttpStatusError(ClaimgraphError):
+    """The server answered with an HTTP error status (`status`); its body is not shown."""
 
-    def redirect_request(
-        self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str
-    ) -> None:
-        raise ClaimgraphError(
-            f"the server answered HTTP {code} (a redirect); pass the final URL instead"
-        )
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.status = status
 
 
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
+def _late(ep: Endpoint, deadline: Deadline) -> ClaimgraphError:
+    return ClaimgraphError(f"{ep.shown} did not answer within {deadline.seconds:g} s")
 
 
-def _request(
+def request(
     ep: Endpoint,
     method: str,
     body: bytes | None,
     headers: Mapping[str, str],
-    timeout: float,
+    timeout: float | Deadline,
+    *,
+    limit: int = MAX_RESPONSE_BYTES,
 ) -> tuple[bytes, str]:
-    """Send one request; return the body and its media type, or raise a one-line error."""
-    req = urllib.request.Request(ep.url, data=body, method=method, headers=dict(headers))
-    req.add_header("User-Agent", "claimgraph")
+    """Send one request; return the body and its media type, or raise a one-line error.
+
+    The whole exchange (connect, send, status line, headers, body) ends by the deadline: a
+    watchdog shuts the socket down when it passes, so a server that sends one byte at a time
+    cannot keep the request alive. At most `limit` bytes are read. Redirects are refused; a
+    server's error body is never read or shown (it may echo the query or the data)."""
+    import http.client
+    import socket
+    import threading
+
+    deadline = timeout if isinstance(timeout, Deadline) else Deadline(timeout)
+    left = deadline.left()
+    if left <= 0:
+        raise _late(ep, deadline)
+    parts = urllib.parse.urlsplit(ep.url)
+    https = parts.scheme == "https"
+    conn_type = http.client.HTTPSConnection if https else http.client.HTTPConnection
+    conn = conn_type(parts.hostname or "", parts.port, timeout=left)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    sent = {"User-Agent": "claimgraph", "Accept-Encoding": "identity", **headers}
     if ep.auth:
-        req.add_header("Authorization", ep.auth)
+        sent["Authorization"] = ep.auth
+    expired = threading.Event()
+
+    def stop() -> None:  # the watchdog: a blocked read returns at once
+        expired.set()
+        sock = conn.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    watchdog = threading.Timer(left, stop)
+    watchdog.daemon = True
+    watchdog.start()
     try:
-        with _OPENER.open(req, timeout=timeout) as resp:
-            data = resp.read(MAX_RESPONSE_BYTES + 1)
-            media = resp.headers.get_content_type()
-    except urllib.error.HTTPError as e:
-        detail = _error_detail(e)
-        hint = " (check the user name and password)" if e.code in (401, 403) else ""
-        raise ClaimgraphError(f"HTTP {e.code} from {ep.shown}{hint}{detail}") from None
-    except urllib.error.URLError as e:
-        reason = e.reason
-        if isinstance(reason, TimeoutError):
-            raise ClaimgraphError(f"{ep.shown} did not answer within {timeout:g} s") from None
-        what = type(reason).__name__ if isinstance(reason, BaseException) else "network error"
-        if isinstance(reason, ConnectionRefusedError):
-            what = "connection refused"
-        raise ClaimgraphError(f"cannot reach endpoint {ep.shown} ({what})") from None
+        conn.request(method, target, body=body, headers=sent)
+        resp = conn.getresponse()
+        if 300 <= resp.status < 400:
+            raise ClaimgraphError(
+                f"the server answered HTTP {resp.status} (a redirect, not followed); "
+                "pass the final URL instead"
+            )
+        if resp.status >= 400:
+            hint = " (check the user name and password)" if resp.status in (401, 403) else ""
+            raise HttpStatusError(f"HTTP {resp.status} from {ep.shown}{hint}", resp.status)
+        media = resp.headers.get_content_type()
+        declared = resp.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise _too_large(ep, limit)
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            left = deadline.left()
+            if left <= 0 or expired.is_set():
+                raise _late(ep, deadline)
+            if conn.sock is not None:
+                conn.sock.settimeout(left)
+            chunk = resp.read1(1 << 16)
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(ep, limit)
+            chunks.append(chunk)
+        if expired.is_set():  # the watchdog's shutdown looks like the end of the body
+            raise _late(ep, deadline)
+        if resp.length:  # fewer bytes than Content-Length announced
+            raise ClaimgraphError(f"the answer of {ep.shown} was cut short")
+        return b"".join(chunks), media
+    except ClaimgraphError:
+        raise
     except TimeoutError:
-        raise ClaimgraphError(f"{ep.shown} did not answer within {timeout:g} s") from None
-    except (ConnectionError, OSError) as e:
-        raise ClaimgraphError(f"cannot reach endpoint {ep.shown} ({type(e).__name__})") from None
-    if len(data) > MAX_RESPONSE_BYTES:
-        raise ClaimgraphError(f"the answer of {ep.shown} is larger than {MAX_RESPONSE_BYTES} bytes")
-    return data, media
+        raise _late(ep, deadline) from None
+    except (http.client.HTTPException, OSError, ValueError) as e:
+        if expired.is_set():
+            raise _late(ep, deadline) from None
+        if isinstance(e, http.client.HTTPException) and not isinstance(
+            e, http.client.RemoteDisconnected
+        ):
+            raise ClaimgraphError(
+                f"{ep.shown} sent a malformed HTTP answer ({type(e).__name__})"
+            ) from None
+        what = "connection refused" if isinstance(e, ConnectionRefusedError) else type(e).__name__
+        raise ClaimgraphError(f"cannot reach endpoint {ep.shown} ({what})") from None
+    finally:
+        watchdog.cancel()
+        conn.close()
 
 
-def _error_detail(e: urllib.error.HTTPError) -> str:
-    """The server's own explanation, first line, shortened (servers explain syntax errors)."""
-    try:
-        text = e.read(2000).decode("utf-8", "replace")
-    except Exception:
-        return ""
-    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
-    if not line or line.lstrip().startswith("<"):  # an HTML error page says nothing useful
-        return ""
-    return ": " + (line[:200] + "..." if len(line) > 200 else line)
+def _too_large(ep: Endpoint, limit: int) -> ClaimgraphError:
+    return ClaimgraphError(f"the answer of {ep.shown} is larger than {limit} bytes")
 
 
 # --------------------------------------------------------------------------- queries
@@ -283,7 +343,7 @@ def run_query(
     query_text: str,
     bindings: Mapping[str, Node] | None = None,
     *,
-    timeout: float = DEFAULT_TIMEOUT,
+    timeout: float | Deadline = DEFAULT_TIMEOUT,
 ) -> QueryResult:
     """Run a query on a SPARQL 1.1 Protocol endpoint; the result has the shape `query.run` gives:
     SELECT columns and rows of rdflib terms (None when unbound), ASK a boolean, else a Graph."""
@@ -292,7 +352,7 @@ def run_query(
     kind, text = prepared_text(query_text, bindings)
     ep = query_url(url)
     accept = GRAPH_ACCEPT if kind in ("construct", "describe") else SELECT_ACCEPT
-    data, media = _request(
+    data, media = request(
         ep,
         "POST",
         text.encode("utf-8"),
@@ -301,37 +361,114 @@ def run_query(
     )
     if kind in ("construct", "describe"):
         return QueryResult("graph", graph=parse_graph(data, media, ep.shown))
-    fmt = _RESULT_FORMATS.get(media)
-    if fmt is None:
-        raise ClaimgraphError(f"{ep.shown} answered with {media}, not SPARQL results")
-    from rdflib.query import Result
-
-    try:
-        result = Result.parse(io.BytesIO(data), format=fmt)
-    except Exception as e:
-        raise ClaimgraphError(
-            f"cannot read the results of {ep.shown} ({type(e).__name__})"
-        ) from None
+    doc = parse_results(data, media, ep.shown)
     if kind == "ask":
-        if result.type != "ASK":
+        if "boolean" not in doc:
             raise ClaimgraphError(f"{ep.shown} did not answer the ASK query with a boolean")
-        return QueryResult("ask", boolean=bool(result.askAnswer))
-    columns = [str(v) for v in (result.vars or [])]
-    rows = [tuple(row.get(v) for v in (result.vars or [])) for row in result.bindings]
+        return QueryResult("ask", boolean=doc["boolean"])
+    if "boolean" in doc:
+        raise _malformed(ep.shown)
+    columns = doc["vars"]
+    try:
+        rows = [tuple(_term(row.get(v)) for v in columns) for row in doc["bindings"]]
+    except Exception:  # rdflib refuses the term (a bad language tag ...)
+        raise _malformed(ep.shown) from None
     return QueryResult("select", columns=columns, rows=rows)
 
 
+def _malformed(shown: str, what: str = "SPARQL JSON results") -> ClaimgraphError:
+    return ClaimgraphError(f"{shown} sent a malformed answer (not valid {what})")
+
+
+def parse_results(data: bytes, media: str, shown: str = "the endpoint") -> dict[str, Any]:
+    """SPARQL JSON results, checked: `{"boolean": b}` or `{"vars": [...], "bindings": [...]}`
+    where each binding maps a variable to `{"type", "value", "xml:lang"?, "datatype"?}`, every
+    string valid Unicode. Anything else is a one-line error (the server's text is not shown)."""
+    from .unicodecheck import any_surrogate
+
+    if media not in _RESULT_MEDIA:
+        raise ClaimgraphError(f"{shown} answered with {media}, not SPARQL JSON results")
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):  # ValueError: also huge numbers
+        raise _malformed(shown) from None
+    if not isinstance(doc, dict) or any_surrogate(doc):
+        raise _malformed(shown)
+    if "boolean" in doc:
+        if not isinstance(doc["boolean"], bool):
+            raise _malformed(shown)
+        return {"boolean": doc["boolean"]}
+    head, results = doc.get("head"), doc.get("results")
+    names = head.get("vars", []) if isinstance(head, dict) else None
+    rows = results.get("bindings") if isinstance(results, dict) else None
+    if not isinstance(names, list) or not all(isinstance(v, str) for v in names):
+        raise _malformed(shown)
+    if not isinstance(rows, list):
+        raise _malformed(shown)
+    for row in rows:
+        if not isinstance(row, dict):
+            raise _malformed(shown)
+        for value in row.values():
+            if not (
+                isinstance(value, dict)
+                and value.get("type") in _TERM_TYPES
+                and isinstance(value.get("value"), str)
+                and all(isinstance(value.get(k, ""), str) for k in ("xml:lang", "datatype"))
+            ):
+                raise _malformed(shown)
+    return {"vars": names, "bindings": rows}
+
+
+def _term(value: dict[str, str] | None) -> Identifier | None:
+    from rdflib import BNode, Literal, URIRef
+
+    if value is None:
+        return None
+    kind, text = value["type"], value["value"]
+    if kind == "uri":
+        return URIRef(text)
+    if kind == "bnode":
+        return BNode(text)
+    datatype = value.get("datatype")
+    return Literal(
+        text, lang=value.get("xml:lang"), datatype=URIRef(datatype) if datatype else None
+    )
+
+
 def parse_graph(data: bytes, media: str, shown: str = "the endpoint") -> Any:
+    """An answer graph: N-Triples, Turtle, or JSON-LD with inline contexts only (nothing is
+    fetched or read: a `@context` or `@import` that names a URL, `file:` too, is refused)."""
+    from .ingest.rdf_claims import INPUT_BASE, remote_context
     from .kg import new_graph
+    from .unicodecheck import any_surrogate, rdf_surrogate_escape
 
     fmt = _GRAPH_FORMATS.get(media)
     if fmt is None:
         raise ClaimgraphError(f"{shown} answered with {media}, not an RDF graph")
+    what = "JSON-LD" if fmt == "json-ld" else "N-Triples or Turtle"
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _malformed(shown, what) from None
+    if fmt == "json-ld":
+        try:
+            doc = json.loads(text)
+        except (ValueError, RecursionError):
+            raise _malformed(shown, what) from None
+        if any_surrogate(doc):
+            raise _malformed(shown, what)
+        refused = remote_context(doc)
+        if refused:
+            raise ClaimgraphError(
+                f"the graph {shown} sent uses {refused}; only inline contexts are read"
+            )
+    elif rdf_surrogate_escape(text) is not None:
+        raise _malformed(shown, what)
     g = new_graph()
     try:
-        g.parse(data=data, format=fmt)
-    except Exception as e:
-        raise ClaimgraphError(f"cannot read the graph {shown} sent ({type(e).__name__})") from None
+        g.parse(data=text, format=fmt, publicID=INPUT_BASE)
+    except Exception:
+        raise _malformed(shown, what) from None
     return g
 
 
@@ -363,19 +500,23 @@ def put_graph(
     ntriples: bytes,
     *,
     gsp: str | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
+    timeout: float | Deadline = DEFAULT_TIMEOUT,
 ) -> str:
     """Replace one graph of the server (the default graph when `graph_iri` is None) with the
     N-Triples `ntriples` (HTTP PUT, Graph Store Protocol). Returns the URL shown to users."""
     ep = graph_store_target(url, gsp, graph_iri)
-    _request(ep, "PUT", ntriples, {"Content-Type": "application/n-triples"}, timeout)
+    request(ep, "PUT", ntriples, {"Content-Type": "application/n-triples"}, timeout)
     return ep.shown
 
 
 def get_graph(
-    url: str, graph_iri: str | None, *, gsp: str | None = None, timeout: float = DEFAULT_TIMEOUT
+    url: str,
+    graph_iri: str | None,
+    *,
+    gsp: str | None = None,
+    timeout: float | Deadline = DEFAULT_TIMEOUT,
 ) -> Any:
     """One graph of the server as an rdflib Graph (HTTP GET, Graph Store Protocol)."""
     ep = graph_store_target(url, gsp, graph_iri)
-    data, media = _request(ep, "GET", None, {"Accept": GRAPH_ACCEPT}, timeout)
+    data, media = request(ep, "GET", None, {"Accept": GRAPH_ACCEPT}, timeout)
     return parse_graph(data, media, ep.shown)

@@ -1,12 +1,14 @@
 """Bounded runs of user-supplied queries: a child process with a wall-clock, row and memory limit.
 
-rdflib has no query timeout and its evaluation cannot be interrupted from a thread (a regular
-expression with catastrophic backtracking holds the interpreter), so `run_query` evaluates the
-query in a child process (fork where available, else spawn; the child loads the knowledge
-graph itself from the cache) and kills it when the time is up. The child also gets an address
-space limit (`resource.RLIMIT_AS`, `MEMORY_HEADROOM` above what it starts with), so a query that
-grows strings or solutions without bound fails with MemoryError there instead of exhausting the
-machine. The parent only receives a complete result: on any failure nothing has been printed.
+rdflib has no query timeout and neither its parser nor its evaluation can be interrupted from a
+thread (a regular expression with catastrophic backtracking holds the interpreter; a query with
+a 200,000-value VALUES block takes minutes to parse), so `run_query` parses, checks and
+evaluates the query in a child process (fork where available, else spawn; the child loads the
+knowledge graph itself from the cache) and kills it when the time is up. The child also gets an
+address space limit (`resource.RLIMIT_AS`, `MEMORY_HEADROOM` above what it starts with), so a
+query that grows strings or solutions without bound fails with MemoryError there instead of
+exhausting the machine. The parent only receives a complete result: on any failure nothing
+has been printed.
 """
 
 from __future__ import annotations
@@ -88,8 +90,15 @@ def _child(
         conn.close()
 
 
-def call(fn: Callable[..., Any], *args: Any, timeout: float, headroom: int | None = None) -> Any:
-    """`fn(*args)` in a child process, killed after `timeout` seconds; its result or an error.
+def call(
+    fn: Callable[..., Any],
+    *args: Any,
+    timeout: float,
+    headroom: int | None = None,
+    grace: float = 0.0,
+) -> Any:
+    """`fn(*args)` in a child process, killed after `timeout` (+ `grace`) seconds; its result
+    or an error. `grace` lets a child that keeps the deadline itself report it first.
 
     `fn` must be a module-level function (spawn pickles it) and its result picklable.
     """
@@ -107,7 +116,7 @@ def call(fn: Callable[..., Any], *args: Any, timeout: float, headroom: int | Non
     proc.start()
     send.close()
     try:
-        if not receive.poll(timeout):
+        if not receive.poll(timeout + grace):
             raise QueryError(
                 f"the query did not finish within {timeout:g} s and was stopped; "
                 "narrow it or raise --timeout"
@@ -144,10 +153,35 @@ def _evaluate(
     max_rows: int,
     knowledge: Knowledge | None,
 ) -> QueryResult:
-    """In the child: run the query on the knowledge graph, keeping at most max_rows + 1 rows."""
+    """In the child: check and run the query on the knowledge graph, keeping at most max_rows + 1
+    rows (CONSTRUCT / DESCRIBE: triples)."""
     from .query import run
 
     return run(text, params, None, declared, max_rows=max_rows, knowledge=knowledge)
+
+
+def _evaluate_remote(
+    url: str,
+    text: str,
+    params: Mapping[str, str],
+    declared: tuple[Param, ...] | None,
+    timeout: float,
+) -> QueryResult:
+    """In the child: check the query, then send it to the endpoint within `timeout`."""
+    from .query import run_remote
+
+    result: QueryResult = run_remote(url, text, params, declared, timeout=timeout)
+    return result
+
+
+def _size_check(result: QueryResult, max_rows: int) -> QueryResult:
+    size = len(result.rows) if result.kind == "select" else len(result.graph or ())
+    if size > max_rows:
+        what = "rows" if result.kind == "select" else "triples"
+        raise QueryError(
+            f"the query returned more than {max_rows} {what}; add LIMIT or raise --max-rows"
+        )
+    return result
 
 
 def run_query(
@@ -162,19 +196,26 @@ def run_query(
     """`query.run` on `knowledge`'s graph (default: the bundled one) within the limits;
     QueryError past them.
 
-    The query is checked (syntax, read-only, no SERVICE/FROM) here first, so those errors
-    cost no child process.
-    """
-    from .query import check
-
-    check(text)
+    Parsing and checking (syntax, read-only, no SERVICE/FROM) happen in the child too, so the
+    time limit holds for a query that is slow to parse."""
     result: QueryResult = call(
         _evaluate, text, dict(params or {}), declared, max_rows, knowledge, timeout=timeout
     )
-    size = len(result.rows) if result.kind == "select" else len(result.graph or ())
-    if size > max_rows:
-        what = "rows" if result.kind == "select" else "triples"
-        raise QueryError(
-            f"the query returned more than {max_rows} {what}; add LIMIT or raise --max-rows"
-        )
-    return result
+    return _size_check(result, max_rows)
+
+
+def run_remote_query(
+    url: str,
+    text: str,
+    params: Mapping[str, str] | None = None,
+    declared: tuple[Param, ...] | None = None,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    max_rows: int = DEFAULT_MAX_ROWS,
+) -> QueryResult:
+    """`query.run_remote` in a child process: parsing, checking and the request all end within
+    `timeout` (the request has that deadline itself; the child is killed a moment later)."""
+    result: QueryResult = call(
+        _evaluate_remote, url, text, dict(params or {}), declared, timeout, timeout=timeout, grace=2
+    )
+    return _size_check(result, max_rows)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from .errors import InputError
 from .ingest.rdf_claims import INPUT_BASE
-from .shapecheck import ShapesError
+from .shapecheck import ShapesError, screen_user_rules
 
 if TYPE_CHECKING:
     from rdflib import Graph
@@ -150,6 +150,7 @@ def check_file(
     check_recursion(g)
     check_patterns(g)
     check_sparql(full)  # only g's SPARQL texts; the prefix declarations are data
+    screen_user_rules(full)  # catastrophic regexes, cartesian patterns, data in messages
     meta_check(full)
     if meta:
         _meta_shapes(g, base.ontology)

@@ -283,12 +283,16 @@ def validate_endpoint(
     baseline: str | Path | None = None,
     waivers: str | Path | None = None,
     today: dt.date | None = None,
+    timeout: float | None = None,
+    jobs: int | None = None,
 ) -> ValidationResult:
     """Findings of the claims in `graph` of a SPARQL server (engine/endpoint.py), with the
-    same context and workflow steps as `validate_files`."""
+    same context and workflow steps as `validate_files`; every request ends within `timeout`
+    seconds of the start (default `endpoint.TIMEOUT`), `jobs` queries run at once (default 2)."""
     from . import workflow
-    from .engine.endpoint import count_claims
+    from .engine.endpoint import TIMEOUT, count_claims
     from .engine.endpoint import validate_endpoint as run
+    from .remote import Deadline
 
     if payer:
         raise ClaimgraphError("--payer cannot be used with --endpoint")
@@ -296,11 +300,13 @@ def validate_endpoint(
     knowledge = _knowledge(knowledge)
     wanted = check_rule_ids(rules, knowledge) if rules else None
     steps = workflow.load(knowledge, profile=rules_profile, baseline=baseline, waivers=waivers)
-    findings = with_context(run(url, graph, knowledge=knowledge), knowledge)
+    deadline = Deadline(TIMEOUT if timeout is None else timeout)
+    found = run(url, graph, knowledge=knowledge, timeout=deadline, jobs=jobs or 2)
+    findings = with_context(found, knowledge)
     if wanted is not None:
         findings = [f for f in findings if f.rule in wanted]
     result = ValidationResult(
-        claims=count_claims(url, graph), findings=findings, fail_on=fail_on,
+        claims=count_claims(url, graph, timeout=deadline), findings=findings, fail_on=fail_on,
         run={**run_info(knowledge, "endpoint"), "endpoint_graph": graph}, knowledge=knowledge,
     )  # fmt: skip
     return workflow.apply(result, steps, today)

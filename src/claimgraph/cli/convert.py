@@ -87,7 +87,8 @@ def convert(
 
     claims = read_claims(files, warn, documents=documents, profile=profile,
                          include_preauthorization=include_preauthorization)  # fmt: skip
-    with atomic_writer(output, force=force, private=True, inputs=inputs) as out:
+    # stdout too gets nothing until every claim was read and written (spooled)
+    with atomic_writer(output, force=force, private=True, inputs=inputs, spool=True) as out:
         count = write_rdf(claims, chosen, out)
     if output != "-" and not quiet:
         err(f"wrote {count} claims to {output} ({chosen.value})")

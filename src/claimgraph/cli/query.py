@@ -122,11 +122,13 @@ def query(
     params = parse_params(param or [])
     declared = named.params or None
     try:
-        if endpoint:
-            result = q.run_remote(endpoint, named.text, params, declared)
-        else:
-            from ..sandbox import run_query  # a child process, killed at --timeout
+        from ..sandbox import run_query, run_remote_query  # a child process, killed at --timeout
 
+        if endpoint:
+            result = run_remote_query(
+                endpoint, named.text, params, declared, timeout=timeout, max_rows=max_rows
+            )
+        else:
             result = run_query(named.text, params, declared, timeout=timeout, max_rows=max_rows)
     except q.QueryError as e:
         if e.path == "query":  # a syntax error: name the file it is in

@@ -185,6 +185,15 @@ def validate(
             metavar="IRI",
         ),
     ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--timeout",
+            min=0.1,
+            metavar="SECONDS",
+            help="With --endpoint: seconds the whole run may take (default 300).",
+        ),
+    ] = None,
 ) -> None:
     """Check claims against the coverage rules and report what to fix.
 
@@ -227,10 +236,14 @@ def validate(
             rules_profile=rules_profile,
             baseline=baseline,
             waivers=waivers,
+            timeout=timeout,
+            jobs=jobs,
         )
     else:
         if not files:
             raise ClaimgraphError("no claim files given (or use --endpoint URL --graph IRI)")
+        if timeout is not None:
+            raise ClaimgraphError("--timeout applies to --endpoint runs")
         from ..validation import validate_files
 
         result = validate_files(

@@ -207,6 +207,16 @@ def read_file(
         raise InputError(f"unknown claim format {fmt!r}", path=str(path))
 
 
+_MAX_BITS = 14_000  # about 4,200 digits: Python refuses to write integers over 4,300 digits
+
+
+def _huge_number(claim: ClaimData) -> bool:
+    """Whether a reader made an integer too long to write out (any format, one check)."""
+    values = [v for ln in claim.lines for v in (ln.units, ln.minutes)]
+    values += [v for d in claim.documents for v in (d.line, *d.fields.values())]
+    return any(isinstance(v, int) and v.bit_length() > _MAX_BITS for v in values)
+
+
 def read_claims(
     paths: Iterable[str | Path],
     warn: Warn = None,
@@ -250,7 +260,12 @@ def read_claims(
                                    profile=mapping, run=run):  # fmt: skip
                 if claim.payer is None and claim.payer_name:  # until the one payer mapping
                     claim.payer = payer_from_name(claim.payer_name)
-                yield assign_uid(claim, str(path))
+                claim = assign_uid(claim, str(path))
+                if _huge_number(claim):
+                    raise InputError(
+                        "a number is too long", path=str(path), position=claim.position
+                    )
+                yield claim
         except RecursionError:
             raise InputError("input is nested too deeply to process", path=str(path)) from None
         except OSError as e:

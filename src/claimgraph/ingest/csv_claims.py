@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import re
+import sys
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -25,6 +26,7 @@ from .model import (
     resolve_diagnoses,
     split_diagnosis,
 )
+from .screen import listed
 
 CLAIM_COLUMNS = ("claim_id", "payer", "patient", "diagnoses")
 LINE_COLUMNS = ("code", "modifiers", "units", "service_date", "body_site", "description")
@@ -33,6 +35,8 @@ DOCUMENT_COLUMNS = ("claim_id", "type", "line", *DOCUMENT_FIELDS)
 DOCUMENTS_SUFFIX = ".documents.csv"
 
 _INT = re.compile(r"^[+-]?[0-9]+$")
+_MAX_DIGITS = sys.get_int_max_str_digits() or 1 << 62  # longer integers cannot be converted
+_NUMERIC = ("units", "line", *sorted(NUMBER_FIELDS))
 _DECIMAL = re.compile(r"^[+-]?[0-9]*\.[0-9]+$")
 _BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 _SPLIT_DX = re.compile(r"[;|]")
@@ -83,19 +87,24 @@ def _rows(path: Path, known: tuple[str, ...], warn: Warn) -> Iterator[tuple[int,
                 raise InputError(
                     "the CSV header has no claim_id column", path=str(path), position="1"
                 )
-            extra = sorted({c for c in columns if c and c not in known})
-            if extra and warn:
-                warn(f"{path}: ignored columns outside the CSV contract: {', '.join(extra)}")
+            extra = [n for n, c in enumerate(columns, 1) if c and c not in known]
+            if extra and warn:  # by position: a header that lost its newline holds data
+                warn(f"{path}: ignored {len(extra)} header cell(s) outside the CSV contract "
+                     f"(column {listed(extra)})")  # fmt: skip
             for cells in reader:
                 if not any(c.strip() for c in cells):
                     continue
-                if len(cells) > len(columns):
+                if len(cells) != len(columns):
                     raise InputError(
                         f"a row has {len(cells)} cells but the header has {len(columns)}",
                         path=str(path),
                         position=str(reader.line_num),
                     )
                 row = {c: v.strip() for c, v in zip(columns, cells, strict=False) if c in known}
+                if any(len(row.get(c, "")) > _MAX_DIGITS and _INT.match(row[c]) for c in _NUMERIC):
+                    raise InputError(
+                        "a number is too long", path=str(path), position=str(reader.line_num)
+                    )
                 yield reader.line_num, row
     except csv.Error as e:
         where = str(getattr(e, "line_num", "")) or None

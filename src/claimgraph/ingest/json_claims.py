@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from .jsonstream import iter_array, open_text
+from .jsonstream import iter_array, loads, open_text
 from .model import (
     DOCUMENT_FIELDS,
     ClaimData,
@@ -18,6 +17,7 @@ from .model import (
     resolve_diagnoses,
     split_diagnosis,
 )
+from .screen import listed, shown
 
 CLAIM_KEYS = {"id", "payer", "patient", "diagnoses", "lines", "documents"}
 LINE_KEYS = {"code", "modifiers", "units", "service_date", "body_site", "description"}
@@ -26,16 +26,12 @@ DIAGNOSIS_KEYS = {"code", "system"}
 
 
 def load_json(path: Path) -> Any:
-    """Parse a JSON file; a syntax error names the line and column, never the content."""
+    """Parse a JSON file; an error names the line and column, never the content."""
     try:
-        with path.open("rb") as f:
-            return json.load(f)
-    except json.JSONDecodeError as e:
-        raise InputError(
-            f"not valid JSON ({e.msg})", path=str(path), position=f"{e.lineno}:{e.colno}"
-        ) from None
+        text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError("not UTF-8 text", path=str(path)) from None
+    return loads(text, path)
 
 
 def _list(value: Any) -> list[Any]:
@@ -55,18 +51,18 @@ def claim_from_json(obj: Any, index: int, unknown: set[str]) -> ClaimData:
     claim = ClaimData(index=index, format="json")
     if not isinstance(obj, dict):
         return claim  # an empty claim: the structure rules report it
-    unknown.update(f"claim.{k}" for k in obj.keys() - CLAIM_KEYS)
+    _note_unknown(unknown, obj, CLAIM_KEYS, "claim", f"claim {index}")
     claim.id = obj.get("id")
     claim.payer = obj.get("payer")
     if isinstance(obj.get("patient"), dict | list):
         raise PatientNotAnId
     claim.patient = obj.get("patient")
     claim.diagnoses = _diagnoses(_list(obj.get("diagnoses")), unknown)
-    for ln in _list(obj.get("lines")):
+    for n, ln in enumerate(_list(obj.get("lines")), 1):
         if not isinstance(ln, dict):
             claim.lines.append(LineData())
             continue
-        unknown.update(f"line.{k}" for k in ln.keys() - LINE_KEYS)
+        _note_unknown(unknown, ln, LINE_KEYS, "line", f"claim {index} line {n}")
         mods = ln.get("modifiers")
         claim.lines.append(
             LineData(
@@ -78,10 +74,10 @@ def claim_from_json(obj: Any, index: int, unknown: set[str]) -> ClaimData:
                 description=ln.get("description"),
             )
         )
-    for doc in _list(obj.get("documents")):
+    for n, doc in enumerate(_list(obj.get("documents")), 1):
         if not isinstance(doc, dict):
             continue
-        unknown.update(f"document.{k}" for k in doc.keys() - DOCUMENT_KEYS)
+        _note_unknown(unknown, doc, DOCUMENT_KEYS, "document", f"claim {index} document {n}")
         claim.documents.append(
             DocumentData(
                 type=doc.get("type"),
@@ -120,9 +116,20 @@ CLAIMS_SHAPE = 'a JSON object with a "claims" list'
 PATIENT_NOT_AN_ID = "the claim's patient is an object, not an id: give the patient's id (a string)"
 
 
+def _note_unknown(unknown: set[str], obj: dict[str, Any], known: set[str], kind: str,
+                  where: str) -> None:  # fmt: skip
+    """Collect the keys of `obj` outside the contract: `kind.name` for a name that may be shown
+    (ingest.screen), else `where, key number N` (a key may be data)."""
+    for n, k in enumerate(obj, 1):
+        if k not in known:
+            name = shown(k)
+            unknown.add(f"{kind}.{name}" if name else f"{where}, key number {n}")
+
+
 def _warn_unknown(path: Path, unknown: set[str], warn: Callable[[str], None] | None) -> None:
     if unknown and warn:
-        warn(f"{path}: ignored fields outside the claim contract: {', '.join(sorted(unknown))}")
+        warn(f"{path}: ignored {len(unknown)} field(s) outside the claim contract: "
+             f"{listed(sorted(unknown))}")  # fmt: skip
 
 
 def read_json(path: Path, warn: Callable[[str], None] | None = None) -> Iterator[ClaimData]:
@@ -157,16 +164,7 @@ def read_jsonl(path: Path, warn: Callable[[str], None] | None = None) -> Iterato
             lineno += 1
             if not text.strip():
                 continue
-            try:
-                obj = json.loads(text)
-            except json.JSONDecodeError as e:
-                raise InputError(
-                    f"not valid JSON ({e.msg})", path=str(path), position=f"{lineno}:{e.colno}"
-                ) from None
-            except ValueError:
-                raise InputError(
-                    "not valid JSON (a number is too long)", path=str(path), position=str(lineno)
-                ) from None
+            obj = loads(text, path, lineno)
             if not isinstance(obj, dict):
                 raise InputError(
                     "expected one claim object a line", path=str(path), position=f"{lineno}:1"

@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..errors import InputError
+from ..unicodecheck import json_surrogate_escape, line_col
 
 CHUNK = 1 << 16
+SURROGATE = "not valid JSON (a \\u escape is half of a UTF-16 surrogate pair, not a character)"
 _WS = " \t\r\n"
 _DECODER = json.JSONDecoder()
 
@@ -99,8 +101,39 @@ class JsonStream:
             if end >= len(self.buf) and not self.eof:
                 self.fill()
                 continue
+            bad = json_surrogate_escape(self.buf, self.pos, end)
+            if bad is not None:  # decodes to a string no output can encode
+                raise self.error(SURROGATE, bad)
             self.pos = end
             return obj
+
+
+def loads(text: str, path: Path, line: int | None = None) -> Any:
+    """`json.loads` with one-line errors naming the position (`line`: the text is that line of
+    the file): syntax, numbers too long for Python, nesting too deep, lone surrogates."""
+
+    def where(index: int) -> str:
+        at = line_col(text, index)
+        return at if line is None else f"{line}:{at.split(':')[1]}"
+
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise InputError(
+            f"not valid JSON ({e.msg})", path=str(path), position=where(e.pos)
+        ) from None
+    except ValueError:  # an integer longer than Python's digit limit
+        raise InputError(
+            "not valid JSON (a number is too long)",
+            path=str(path),
+            position=None if line is None else str(line),
+        ) from None
+    except RecursionError:
+        raise InputError("the JSON is nested too deeply", path=str(path)) from None
+    bad = json_surrogate_escape(text)
+    if bad is not None:
+        raise InputError(SURROGATE, path=str(path), position=where(bad))
+    return obj
 
 
 def open_text(path: Path) -> IO[str]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import logging
 import re
 from collections.abc import Callable, Iterator
@@ -24,7 +23,10 @@ from rdflib.term import Node
 
 from ..errors import InputError
 from ..namespaces import BASE, CG, CLAIM, CODE, DOCTYPE, MODIFIER, PAYER
+from ..unicodecheck import SURROGATE_ESCAPE, line_of, rdf_surrogate_escape
+from .jsonstream import loads
 from .model import DOCUMENT_FIELDS, ClaimData, DocumentData, LineData
+from .screen import listed
 
 INPUT_BASE = BASE + "input/"
 FORMATS = {"turtle": "Turtle", "nt": "N-Triples", "json-ld": "JSON-LD"}
@@ -63,29 +65,48 @@ def _read_text(path: Path, fmt: str) -> str:
             path=str(path),
             position=str(line),
         )
+    bad = rdf_surrogate_escape(text) if fmt != "json-ld" else None
+    if bad is not None:  # decodes to a string no output can encode
+        raise InputError(SURROGATE_ESCAPE, path=str(path), position=str(line_of(text, bad)))
     return text
 
 
-def _check_contexts(node: Any, path: Path) -> None:
-    """Refuse any @context that is (or lists) a URL string, and @import: nothing is fetched."""
+def _why(e: Exception) -> str:
+    """An rdflib failure in words that quote nothing (its message may quote the input)."""
+    if isinstance(e, ValueError) and "digits" in str(e):
+        return "a number is too long"
+    return type(e).__name__
+
+
+def remote_context(node: Any) -> str | None:
+    """What in a JSON-LD document would make a parser fetch or read a file: "a remote @context"
+    (a @context that is or lists a string, a URL) or "@import"; None when contexts are inline."""
     stack = [node]
     while stack:
         n = stack.pop()
         if isinstance(n, dict):
             for k, v in n.items():
-                if k == "@context":
-                    for c in v if isinstance(v, list) else [v]:
-                        if isinstance(c, str):
-                            raise InputError(
-                                "JSON-LD with a remote @context is not accepted; "
-                                "put the context inline (an object)",
-                                path=str(path),
-                            )
+                if k == "@context" and any(isinstance(c, str) for c in (
+                        v if isinstance(v, list) else [v])):  # fmt: skip
+                    return "a remote @context"
                 if k == "@import":
-                    raise InputError("JSON-LD @import is not accepted", path=str(path))
+                    return "@import"
                 stack.append(v)
         elif isinstance(n, list):
             stack.extend(n)
+    return None
+
+
+def _check_contexts(node: Any, path: Path) -> None:
+    """Refuse any @context that is (or lists) a URL string, and @import: nothing is fetched."""
+    refused = remote_context(node)
+    if refused == "@import":
+        raise InputError("JSON-LD @import is not accepted", path=str(path))
+    if refused:
+        raise InputError(
+            "JSON-LD with a remote @context is not accepted; put the context inline (an object)",
+            path=str(path),
+        )
 
 
 def _parse_ntriples(text: str, path: Path, graph: Graph) -> None:
@@ -128,12 +149,7 @@ def _parse_rdf(path: Path, fmt: str) -> Graph:
         if fmt == "nt":
             _parse_ntriples(text, path, graph)
         elif fmt == "json-ld":
-            try:
-                data = json.loads(text)
-            except json.JSONDecodeError as e:
-                raise InputError(
-                    f"not valid JSON ({e.msg})", path=str(path), position=f"{e.lineno}:{e.colno}"
-                ) from None
+            data = loads(text, path)  # syntax, long numbers, lone surrogates: one line
             _check_contexts(data, path)
             try:
                 graph.parse(data=text, format="json-ld", publicID=INPUT_BASE, base=INPUT_BASE)
@@ -155,7 +171,7 @@ def _parse_rdf(path: Path, fmt: str) -> Graph:
             except RecursionError:
                 raise
             except Exception as e:
-                raise InputError(f"not valid Turtle ({type(e).__name__})", path=str(path)) from None
+                raise InputError(f"not valid Turtle ({_why(e)})", path=str(path)) from None
     except RecursionError:
         raise InputError(f"{FORMATS[fmt]} is nested too deeply", path=str(path)) from None
     if (None, OWL.imports, None) in graph:  # never followed (SECURITY.md): say so, do not skip
@@ -313,9 +329,15 @@ def claims_from_graph(graph: Graph, path: Path, warn: Warn = None) -> Iterator[C
         yield reader.claim(c, index)
     if warn and reader.several:
         warn(f"{path}: several values for {', '.join(sorted(reader.several))}; one was used")
-    if warn and reader.unknown:
-        warn(f"{path}: ignored properties outside the claim vocabulary: "
-             f"{', '.join(sorted(reader.unknown)[:10])}")  # fmt: skip
+    if warn and reader.unknown:  # only claimgraph vocabulary terms by name: an IRI may be data
+        from ..query import compact_iri
+
+        vocabulary = {str(CG) + t for t in CG.__annotations__}
+        names = sorted(compact_iri(p) for p in reader.unknown if p in vocabulary)
+        others = len(reader.unknown) - len(names)
+        what = names + ([f"{others} other IRI(s), not shown"] if others else [])
+        warn(f"{path}: ignored {len(reader.unknown)} properties outside the claim vocabulary: "
+             f"{listed(what)}")  # fmt: skip
 
 
 def read_rdf(path: Path, fmt: str, warn: Warn = None) -> Iterator[ClaimData]:
