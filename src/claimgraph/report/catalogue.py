@@ -14,8 +14,9 @@ def rule_rows(
     topic: str | None = None, payer: str | None = None, *, knowledge: Knowledge | None = None
 ) -> tuple[list[str], list[list[Any]]]:
     """The rule catalogue of `knowledge` (default: the bundled rules) as rows: id, severity,
-    topic, scope, message, sources (title, version and the date it took effect), dates, CARC, RARC and group code (cg:carc, cg:rarc,
-    cg:groupCode on the rule; '' when it has none); in topic order (cg:order), then by id."""
+    topic, scope, message, sources (title, version and the date it took effect), dates, CARC,
+    RARC and group code (cg:carc, cg:rarc, cg:groupCode on the rule; '' when it has none); in
+    topic order (cg:order), then by id."""
     from ..knowledge import Knowledge
     from ..namespaces import CG
     from .context import source_ref
