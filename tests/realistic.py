@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 FIXTURES = Path(__file__).resolve().parent / "data" / "claims"
-DEFECT_RATE = 0.15  # claims given one failing bundle (with joins, about 16 % end with findings)
+DEFECT_RATE = 0.11  # claims given one failing bundle (with joins, about 16 % end with findings)
 # Billable ICD-10-CM codes that no rule reads (no pain, neoplasm, atrophy, unspecified title).
 FILLER_DIAGNOSES = (
     "I10", "E11.9", "E78.2", "Z79.01", "K21.9", "M17.11", "G47.33", "Z87.891", "E66.01",
@@ -37,8 +37,10 @@ LINE_WEIGHTS = (36, 25, 15, 10, 8, 6)
 DX_WEIGHTS = (10, 18, 18, 14, 10, 8, 6, 5, 4, 3, 2, 2)  # 1 ... 12 diagnoses
 PAYER_WEIGHTS = {"medicare": 45, "medicaid": 15, "commercial": 14, "aetna": 13, "bcbs": 13}
 # many visits, repeated ids, unknown payers; CODE-02 is judged by the date its fixtures give;
-# the NCCI fixtures use made-up codes of made-up tables (tests/data/cms/ncci)
-SKIP = {"NMR-02", "STRUCT-03", "STRUCT-05", "CODE-02", "NCCI-01", "NCCI-02", "NCCI-03", "NCCI-04"}
+# the NCCI fixtures use made-up codes of made-up tables (tests/data/cms/ncci); CANSTIM-05's
+# fixtures bill E0766 with KI, which DME-01 reports (E0766 is no capped rental)
+SKIP = {"NMR-02", "STRUCT-03", "STRUCT-05", "CODE-02", "NCCI-01", "NCCI-02", "NCCI-03", "NCCI-04",
+        "CANSTIM-05"}  # fmt: skip
 START = dt.date(2026, 1, 5)  # after every rule's effective-until date, before FY2027 codes
 
 
@@ -108,6 +110,25 @@ def join(bundles: list[dict[str, Any]], when: dt.date) -> dict[str, Any]:
     return {"lines": lines, "documents": docs, "diagnoses": dx}
 
 
+# What a continued rental month keeps on file (NMES-03: E0745; CANSTIM-05: E0766).
+CONTINUED_RENTAL_DOCUMENTS = {"E0745": {"type": "progress-note", "shows_benefit": True},
+                              "E0766": {"type": "follow-up-evaluation"}}  # fmt: skip
+
+
+def _continue_rentals(claim: dict[str, Any], codes: set[str], when: dt.date) -> None:
+    """A later month of a rental the patient had before: the document a continued rental needs,
+    dated a few days before the service (as a supplier keeps it)."""
+    for code in sorted(codes & set(CONTINUED_RENTAL_DOCUMENTS)):
+        date = (when - dt.timedelta(days=3)).isoformat()
+        claim["documents"].append({**CONTINUED_RENTAL_DOCUMENTS[code], "date": date})
+
+
+def _rentals(bundle: dict[str, Any]) -> set[str]:
+    """The codes a bundle bills as rentals (modifier RR)."""
+    return {str(ln.get("code")) for ln in bundle["lines"]
+            if isinstance(ln, dict) and "RR" in (ln.get("modifiers") or [])}  # fmt: skip
+
+
 def generate(n: int, *, seed: int = 0, folder: Path = FIXTURES) -> Iterator[dict[str, Any]]:
     """`n` claims of the JSON contract, patient by patient (a patient's claims in date order)."""
     bundles = load_bundles(folder)
@@ -122,6 +143,7 @@ def generate(n: int, *, seed: int = 0, folder: Path = FIXTURES) -> Iterator[dict
         providers = [f"1{rng.randrange(10**8, 10**9):09d}" for _ in range(rng.choice((1, 1, 2)))]
         visits = min(rng.choice((1, 1, 2, 3, 4, 6, 9, 12, 18, 24, 30)), n - made)
         when = START + dt.timedelta(days=rng.randrange(60))
+        rented: set[str] = set()  # codes this patient rents already (RR)
         for k in range(visits):
             target = rng.choices(LINE_COUNTS, LINE_WEIGHTS)[0]
             chosen: list[dict[str, Any]] = []
@@ -139,6 +161,9 @@ def generate(n: int, *, seed: int = 0, folder: Path = FIXTURES) -> Iterator[dict
                 ]
                 chosen[i] = rng.choice(fits or bundles.failing[payer])
             claim = join(chosen, when)
+            continued = set().union(*map(_rentals, chosen))
+            _continue_rentals(claim, continued & rented, when)
+            rented |= continued
             want = rng.choices(range(1, 13), DX_WEIGHTS)[0]
             fill = [d for d in FILLER_DIAGNOSES if d not in claim["diagnoses"]]
             rng.shuffle(fill)

@@ -567,6 +567,29 @@ CASES: list[tuple[str, str, dict[str, str], list[tuple[str, ...]]]] = [
         ],
     ),
     (
+        "code-group-members",
+        "code-group-members",
+        {"group": "neuro"},
+        [
+            ("group:neuro", "cord", "S14.0-S14.1", "cord", "", ""),
+            ("group:neuro", "stroke", "I60-I69", "stroke", "src:bulletin", "A bulletin"),
+        ],
+    ),
+    (
+        "code-group-members",
+        "code-group-members",
+        {},
+        [
+            ("group:cord", "cord", "S14.0-S14.1", "cord", "", ""),
+            ("group:neuro", "cord", "S14.0-S14.1", "cord", "", ""),
+            ("group:neuro", "stroke", "I60-I69", "stroke", "src:bulletin", "A bulletin"),
+            ("group:stroke", "stroke", "I60-I69", "stroke", "src:bulletin", "A bulletin"),
+            ("group:tens", "tens", "E0720", "", "", ""),
+            ("group:vague", "vague", "R52", "", "", ""),
+            ("group:vague", "vague", "title says: unspecified", "", "", ""),
+        ],
+    ),
+    (
         "prior-authorization",
         "prior-authorization",
         {},

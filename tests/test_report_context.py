@@ -164,12 +164,14 @@ def test_fields_the_engine_set_are_kept() -> None:
 
 
 def test_source_versions_dates_and_denial_codes_are_read_when_present(tmp_path: Path) -> None:
-    """Another engineer adds dct:hasVersion and cg:effectiveFrom to sources and cg:carc,
-    cg:rarc, cg:groupCode to rules: the context reads them as soon as they are there."""
+    """Another engineer changes dct:hasVersion and cg:effectiveFrom of a source and cg:carc,
+    cg:rarc, cg:groupCode of a rule: the context reads them as soon as they are there."""
     g, knowledge = edited(tmp_path)
     rule, source = rule_iri("OXY-02"), SOURCE["lcd-l33797"]
     for prop in (CG.carc, CG.rarc, CG.groupCode):  # the shipped codes (denial-codes.ttl)
         g.remove((rule, prop, None))
+    for prop in (DCT.hasVersion, CG.effectiveFrom):  # the shipped version (sources.ttl)
+        g.remove((source, prop, None))
     g.add((source, DCT.hasVersion, Literal("R12")))
     g.add((source, CG.effectiveFrom, Literal("2024-01-01")))
     g.add((rule, CG.carc, Literal("4")))
@@ -179,8 +181,10 @@ def test_source_versions_dates_and_denial_codes_are_read_when_present(tmp_path: 
     lcd = next(s for s in f.sources if s.id == "lcd-l33797")
     assert (lcd.version, lcd.effective) == ("R12", "2024-01-01")
     assert (f.carc, f.rarc, f.group_code) == ("4", "N657", "CO")
-    plain = one("OXY-02")  # the shipped graph's codes
+    plain = one("OXY-02")  # the shipped graph's codes and LCD version
     assert (plain.carc, plain.rarc, plain.group_code) == ("4", "N822", "CO")
+    shipped = next(s for s in plain.sources if s.id == "lcd-l33797")
+    assert (shipped.version, shipped.effective) == ("50", "2023-04-01")
 
 
 def test_unknown_rule_still_gets_a_key() -> None:

@@ -2,7 +2,7 @@
 
 For a diagnosis IRI `code/icd10cm/M54.5` (or `code/icd9cm/250.0`) found in the index:
 
-    dx a cg:ICD10CMCode (cg:ICD9CMCode) ; skos:notation "M54.5" ;
+    dx a cg:ICD10CMCode (cg:ICD9CMCode) ; skos:notation "M54.5" ; cg:officialTitle "Low back pain" ;
        cg:billableSpan span:2015-10-01_2021-09-30 ; cg:headerSpan span:2021-10-01_open ;
        cg:headerChildren "2021-10-01/9999-12-31 M54.50, M54.51 or M54.59" .
     span:2015-10-01_2021-09-30 a cg:ValiditySpan ; cg:validFrom "2015-10-01"^^xsd:date ;
@@ -99,6 +99,7 @@ def diagnosis_facts(iri: str) -> tuple[Triple, ...]:
     if entry is None:
         return tuple(out)
     out.append((dx, RDF.type, _CLASS[system]))
+    out.append((dx, CG.officialTitle, Literal(entry.title)))  # groups by title (cg:titleWord)
     for span in entry.spans:
         prop = CG.billableSpan if span.status == icd.BILLABLE else CG.headerSpan
         out.append((dx, prop, span_iri(span)))

@@ -169,6 +169,29 @@ class CG(DefinedNamespace):
     documentType: URIRef
     durationMonths: URIRef
     durationWeeks: URIRef
+    durationDays: URIRef
+    BodySite: URIRef
+    hasSide: URIRef
+    includesGroup: URIRef
+    notationRange: URIRef
+    titleWord: URIRef
+    officialTitle: URIRef
+    defaultSchedule: URIRef
+    requiresPaymentCategory: URIRef
+    minSpO2: URIRef
+    minPaO2: URIRef
+    qualifyingCriterion: URIRef
+    requiresCondition: URIRef
+    shownByField: URIRef
+    aboveValue: URIRef
+    shownByDiagnoses: URIRef
+    dependentEdema: URIRef
+    pulmonaryHypertension: URIRef
+    hematocrit: URIRef
+    QualifyingCriterion: URIRef
+    QualifyingCondition: URIRef
+    requiredField: URIRef
+    expectedDuration: URIRef
     editRationale: URIRef
     effectiveFrom: URIRef
     effectiveUntil: URIRef

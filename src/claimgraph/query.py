@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
     from .knowledge import Knowledge
 
-IRI_PARAMS = ("code", "diagnosis", "modifier", "payer", "source", "topic")
+IRI_PARAMS = ("code", "diagnosis", "group", "modifier", "payer", "source", "topic")
 
 _HEADER_RE = re.compile(r"^#\s*(title|description|param)\s*:\s*(.*?)\s*$")
 _PARAM_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*\((required|optional)\)\s*(.*)$")
@@ -258,6 +258,10 @@ def param_term(name: str, value: str, graph: Graph | None = None) -> Identifier:
         return modifier_iri(value)
     if name == "payer":
         return payer_iri(value)
+    if name == "group":
+        from .namespaces import GROUP
+
+        return URIRef(str(GROUP) + value)
     return URIRef(str(SOURCE if name == "source" else TOPIC) + value)
 
 

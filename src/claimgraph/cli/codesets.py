@@ -251,7 +251,7 @@ def store_info(
         "setting", "quarter", "version", "deleted", "imported", "title",
     ]  # fmt: skip
     if chosen == "table":  # people: the essentials, so the table fits a terminal
-        columns = ["release", "kind", "issued", "codes", "modifiers", "rows", "version"]
+        columns = ["release", "kind", "issued", "quarter", "codes", "modifiers", "rows", "version"]
         if data["exists"] and not quiet:
             err(f"store: {data['store']}")
     rows = [[_cell(r, c) for c in columns] for r in data["releases"]]

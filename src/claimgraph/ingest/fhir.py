@@ -45,6 +45,7 @@ QUANTITY_UNITS = {
     "min": "minutes",
     "mo": "duration_months",
     "wk": "duration_weeks",
+    "d": "duration_days",
 }
 BOOLEAN_VALUE = {
     "order": "signed",

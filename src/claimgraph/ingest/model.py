@@ -39,6 +39,10 @@ DOCUMENT_FIELDS: dict[str, URIRef] = {
     "signed": CG.signed,
     "duration_months": CG.durationMonths,
     "duration_weeks": CG.durationWeeks,
+    "duration_days": CG.durationDays,
+    "dependent_edema": CG.dependentEdema,
+    "pulmonary_hypertension": CG.pulmonaryHypertension,
+    "hematocrit": CG.hematocrit,
     "spo2": CG.spo2,
     "pao2": CG.pao2,
     "functional_goals": CG.functionalGoals,
@@ -52,9 +56,13 @@ DOCUMENT_FIELDS: dict[str, URIRef] = {
 
 # The value kind of each document field, for formats whose cells are text (CSV, X12, FHIR).
 BOOLEAN_FIELDS = frozenset(
-    {"signed", "functional_goals", "expected_improvement", "shows_benefit", "one_on_one", "failed"}
+    {"signed", "functional_goals", "expected_improvement", "shows_benefit", "one_on_one", "failed",
+     "dependent_edema", "pulmonary_hypertension"}
 )
-NUMBER_FIELDS = frozenset({"duration_months", "duration_weeks", "spo2", "pao2", "minutes"})
+NUMBER_FIELDS = frozenset(
+    {"duration_months", "duration_weeks", "duration_days", "spo2", "pao2", "minutes",
+     "hematocrit"}
+)
 
 
 def payer_ids() -> frozenset[str]:

@@ -14,10 +14,12 @@ def rule_rows(
     topic: str | None = None, payer: str | None = None, *, knowledge: Knowledge | None = None
 ) -> tuple[list[str], list[list[Any]]]:
     """The rule catalogue of `knowledge` (default: the bundled rules) as rows: id, severity,
-    topic, scope, message, source, dates, CARC, RARC and group code (cg:carc, cg:rarc,
-    cg:groupCode on the rule; '' when it has none); in topic order (cg:order), then by id."""
+    topic, scope, message, sources (title, version and the date it took effect), dates, CARC,
+    RARC and group code (cg:carc, cg:rarc, cg:groupCode on the rule; '' when it has none); in
+    topic order (cg:order), then by id."""
     from ..knowledge import Knowledge
     from ..namespaces import CG
+    from .context import source_ref
 
     knowledge = knowledge or Knowledge.bundled()
     book = knowledge.rulebook
@@ -37,11 +39,18 @@ def rule_rows(
             continue
         scope = scope_text(rule.payers, rule.excluded_payers, rule.codes, rule.groups)
         rows.append(
-            [rule.id, rule.severity, rule.topic, scope, rule.message, rule.source,
+            [rule.id, rule.severity, rule.topic, scope, rule.message,
+             "; ".join(_cited(source_ref(graph, s)) for s in rule.source_iris),
              rule.effective_from or "", rule.effective_until or "",
              code(rule, CG.carc), code(rule, CG.rarc), code(rule, CG.groupCode)]
         )  # fmt: skip
     return columns, rows
+
+
+def _cited(source: Any) -> str:
+    """A source as the catalogue cites it: title, version and the date it took effect."""
+    text = source.title + (f", version {source.version}" if source.version else "")
+    return text + (f", in force from {source.effective}" if source.effective else "")
 
 
 def scope_text(
