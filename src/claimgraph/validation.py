@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import ClaimgraphError
 from .findings import SEVERITIES, Finding
 from .ingest.model import ClaimData
+from .patients import unjoined
 
 if TYPE_CHECKING:
     from .knowledge import Knowledge
@@ -146,6 +147,7 @@ def validate_files(
     baseline: str | Path | None = None,
     waivers: str | Path | None = None,
     today: dt.date | None = None,
+    timeout: float | None = None,
 ) -> ValidationResult:
     """Findings of every claim in `paths` (`validate_claims` says what the options do);
     `documents`: the documents CSV of a claims CSV; `profile`: the column mapping of tabular
@@ -161,7 +163,7 @@ def validate_files(
     return validate_claims(
         claims(), knowledge=knowledge, engine=engine, jobs=jobs, rules=rules, payer=payer,
         fail_on=fail_on, warn=warn, progress=progress, rules_profile=rules_profile,
-        baseline=baseline, waivers=waivers, today=today,
+        baseline=baseline, waivers=waivers, today=today, timeout=timeout,
     )  # fmt: skip
 
 
@@ -180,6 +182,7 @@ def validate_claims(
     baseline: str | Path | None = None,
     waivers: str | Path | None = None,
     today: dt.date | None = None,
+    timeout: float | None = None,
 ) -> ValidationResult:
     """Findings of `claims` (read lazily, once) under `knowledge` (default: the bundled rules,
     no code sets), restricted to `rules` (ids) and to claims of `payer`.
@@ -187,7 +190,8 @@ def validate_claims(
     Each finding carries its rule's context and key (`report.context`). Then the workflow
     steps run: the `rules_profile` file changes severities, the `baseline` report suppresses
     what it already had, the `waivers` file sets accepted findings apart (expiry compared to
-    `today`). Every file is read and checked before the claims are."""
+    `today`). Every file is read and checked before the claims are. `timeout`: seconds the
+    fast engine's run may take (`dispatch.ValidationTimeout`, exit 2, after)."""
     if engine not in ENGINES:
         raise ClaimgraphError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
     from . import workflow
@@ -196,7 +200,7 @@ def validate_claims(
     steps = workflow.load(knowledge, profile=rules_profile, baseline=baseline, waivers=waivers)
     result = _validate(
         claims, knowledge=knowledge, engine=engine, jobs=jobs, rules=rules, payer=payer,
-        fail_on=fail_on, warn=warn, progress=progress,
+        fail_on=fail_on, warn=warn, progress=progress, timeout=timeout,
     )  # fmt: skip
     return workflow.apply(result, steps, today)
 
@@ -212,18 +216,26 @@ def _validate(
     fail_on: str,
     warn: Warn,
     progress: bool,
+    timeout: float | None = None,
 ) -> ValidationResult:
     check_fail_on(fail_on)
+    if timeout is not None and engine != "fast":
+        raise ClaimgraphError("--timeout applies to the fast engine (and --endpoint runs)")
     wanted = check_rule_ids(rules, knowledge) if rules else None
     payers = knowledge.payers_in(check_payer(payer, knowledge)) if payer else None
 
     count = 0
     seen: set[str] = set()
     repeated = 0
+    placeholders = 0
+
+    def placeholder() -> None:
+        nonlocal placeholders
+        placeholders += 1
 
     def claims() -> Iterator[ClaimData]:
         nonlocal count, repeated
-        for claim in source:
+        for claim in unjoined(source, knowledge.placeholder_patients, placeholder):
             if payers is not None and not (
                 isinstance(claim.payer, str) and claim.payer.strip().lower() in payers
             ):
@@ -237,12 +249,19 @@ def _validate(
     if engine == "fast":
         from .engine import fast
 
-        findings = fast.validate_claims(claims(), knowledge=knowledge, jobs=jobs, progress=progress)
+        findings = fast.validate_claims(
+            claims(), knowledge=knowledge, jobs=jobs, progress=progress, timeout=timeout
+        )
     else:
         from .engine import reference
 
         findings = reference.validate_claims(
             claims(), knowledge=knowledge, jobs=jobs or 1, progress=progress
+        )
+    if placeholders and warn:
+        warn(
+            f"{placeholders} claim(s) have a placeholder patient id (such as UNKNOWN or 0); "
+            "each is checked on its own, not with other claims of that id"
         )
     if repeated and warn:
         warn(
