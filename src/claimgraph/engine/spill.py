@@ -17,9 +17,7 @@ import hashlib
 import itertools
 import os
 import pickle
-import shutil
 import struct
-import tempfile
 import zlib
 from collections.abc import Iterator
 from typing import Any, BinaryIO
@@ -135,7 +133,7 @@ class Partitions:
             with contextlib.suppress(OSError):
                 os.unlink(self._path(k))
         if self.owner:
-            shutil.rmtree(self.run.folder, ignore_errors=True)
+            self.run.close()
 
 
 class _Run:
@@ -144,7 +142,13 @@ class _Run:
     def __init__(self) -> None:
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-        self.folder = tempfile.mkdtemp(prefix="claimgraph-spill-")  # mode 0700, ours
+        from ..privacy import private_tempdir
+
+        self._folder = private_tempdir("claimgraph-spill-")  # mode 0700, removed by close
+        self.folder = str(self._folder.__enter__())
         self.aead = AESGCM(AESGCM.generate_key(bit_length=256))
         self.nonces = itertools.count(1)
         self.names = itertools.count(1)
+
+    def close(self) -> None:
+        self._folder.__exit__(None, None, None)
