@@ -192,3 +192,21 @@ def test_timeout_stops_the_run_with_exit_2(runner: Any, tmp_path: Path) -> None:
     assert "timed out" in result.stderr and "Traceback" not in result.stderr
     ok = runner.invoke(app, ["validate", str(path), "--timeout", "300", "-f", "json"])
     assert ok.exit_code in (0, 1) and json.loads(ok.stdout)["claims"] == 2000
+
+
+def test_convert_to_ntriples_gives_the_rdflib_graph(runner: Any, tmp_path: Path) -> None:
+    """`convert -f nt` writes with the engine's N-Triples writer: the graph rdflib makes."""
+    from rdflib import Graph
+    from rdflib.compare import isomorphic
+
+    from claimgraph.cli import app
+    from claimgraph.ingest.model import to_graph
+
+    path = tmp_path / "claims.json"
+    objs = list(realistic.generate(150, seed=2)) + list(synthetic.generate(150, seed=2))
+    path.write_text(json.dumps({"claims": objs}), encoding="utf-8")
+    result = runner.invoke(app, ["convert", str(path), "-f", "nt"])
+    assert result.exit_code == 0, result.output
+    written = Graph().parse(data=result.stdout, format="nt")
+    assert len(written) > 10_000
+    assert isomorphic(written, to_graph(read_claims([path])))
