@@ -5,9 +5,10 @@ code path as `claimgraph validate --engine fast --jobs J`, in a fresh process pe
 peak RSS is its own. Generators: `synthetic` (tests/synthetic.py: copies of every rule's
 pass/fail scenarios, patients with many 97112 visits, a patient's claims spread over the file)
 and `realistic` (tests/realistic.py: patients with 1-30 claims over months, 1-6 lines and 1-12
-diagnoses a claim, about 84 % clean). Peak RSS "all" is the largest sum of the resident sets
-of the validating process and its workers, sampled every 0.1 s from /proc (Linux); "bound" is
-the main process's peak plus J times the largest worker's peak. Also times one claim end to
+diagnoses a claim, about 84 % clean). "RSS all" is the largest sum of the proportional set
+sizes (PSS: what a forked worker shares with its parent counted once) of the validating
+process and its workers, sampled every 0.1 s from /proc (Linux); "bound" is the main
+process's peak resident set plus J times the largest worker's. Also times one claim end to
 end (`claimgraph validate examples/clean.json`).
 
     python benchmarks/validate_scale.py                 # 1k, 10k, 100k synthetic
@@ -49,15 +50,18 @@ def _one_size(path: str, jobs: int) -> None:
 
 
 def _tree_rss_kb(pid: int) -> int:
-    """Resident set of `pid` and all its descendants (KB), from /proc; 0 where unreadable."""
+    """Memory of `pid` and all its descendants (KB), from /proc: the proportional set size
+    (pages shared after a fork counted once), else the resident set; 0 where unreadable."""
     total, todo = 0, [pid]
     while todo:
         p = todo.pop()
         try:
-            with open(f"/proc/{p}/status", encoding="ascii", errors="replace") as f:
-                for line in f:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
+            try:
+                with open(f"/proc/{p}/smaps_rollup", encoding="ascii", errors="replace") as f:
+                    total += next(int(x.split()[1]) for x in f if x.startswith("Pss:"))
+            except (OSError, StopIteration):
+                with open(f"/proc/{p}/status", encoding="ascii", errors="replace") as f:
+                    total += next(int(x.split()[1]) for x in f if x.startswith("VmRSS:"))
             for task in os.listdir(f"/proc/{p}/task"):
                 with open(f"/proc/{p}/task/{task}/children", encoding="ascii") as f:
                     todo.extend(int(c) for c in f.read().split())

@@ -131,6 +131,15 @@ class Dispatcher:
                 self.pending = None
         self._send(job)
 
+    def warm(self) -> None:
+        """Start the worker processes now, while this process is still small (a fork copies
+        its heap), when the input holds more than one batch."""
+        if self.pool is None and self.jobs > 1:
+            self._start_pool()
+            if self.pending is not None:
+                self._send(self.pending)
+                self.pending = None
+
     def _start_pool(self) -> None:
         import multiprocessing as mp
 

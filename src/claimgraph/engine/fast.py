@@ -358,8 +358,12 @@ def validate_claims(
     spill: Partitions | None = None
     try:
         batch: list[Record] = []
+        read = 0
         for claim in with_uids(unjoined(claims, knowledge.placeholder_patients, _nothing)):
             bar.claim_read()
+            read += 1
+            if read == size + 1:
+                dispatcher.warm()  # more than one batch: the workers, while this process is small
             record = encode(claim, payers)
             if record.patient and cross:  # validated with the patient's other claims
                 spill = spill or Partitions()
