@@ -248,7 +248,7 @@ class Enricher:
             return []
         # the same facts come back batch after batch: their text is kept (n3() is the cost)
         known, out = self.lines, []
-        if len(known) > 200_000:
+        if len(known) > 50_000:  # a cache of text, not a record: bounded
             known.clear()
         for fact in table_facts(
             procs, mods, [g for g in groups.values() if g], codesets=self.codesets
