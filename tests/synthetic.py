@@ -28,7 +28,8 @@ def load_scenarios(folder: Path = SCENARIOS) -> list[list[dict[str, Any]]]:
     files = sorted(folder.glob("*.json"))
     if not files:
         raise FileNotFoundError(f"no scenario files in {folder} (needs a source checkout)")
-    return [json.loads(f.read_text(encoding="utf-8"))["claims"] for f in files]
+    data = [json.loads(f.read_text(encoding="utf-8")) for f in files]
+    return [d["claims"] for d in data if "claims" in d]  # not the .expect.json of X12 fixtures
 
 
 def _heavy_template(scenarios: list[list[dict[str, Any]]]) -> dict[str, Any] | None:
@@ -109,6 +110,7 @@ def line_rows(claims: Iterator[dict[str, Any]] | list[dict[str, Any]]) -> Iterat
     for c in claims:
         base = {
             "claim_id": c.get("id"),
+            "provider": c.get("provider"),
             "patient": c.get("patient"),
             "payer": c.get("payer"),
             "diagnoses": [_diagnosis(d) for d in c.get("diagnoses") or [] if _diagnosis(d)],

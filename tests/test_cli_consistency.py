@@ -62,6 +62,19 @@ def test_every_data_command_has_the_shared_options(name: str) -> None:
     assert {"-f", "--format", "-o", "--output", "--force"} <= opts
 
 
+READING_OPTIONS = {"--documents", "--profile", "--include-preauthorization", "--input-format",
+                   "--default-payer"}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["validate", "convert"])
+def test_commands_reading_claims_share_the_reading_options(name: str) -> None:
+    cmd = dict(commands())[name]
+    opts = {o for p in cmd.params for o in getattr(p, "opts", [])}  # type: ignore[attr-defined]
+    assert opts >= READING_OPTIONS
+    if name == "validate":  # --profile is the column mapping; severity profiles are these
+        assert {"--strict", "--rules-profile"} <= opts
+
+
 def test_the_same_short_option_means_the_same_everywhere() -> None:
     meaning: dict[str, set[str]] = {}
     for _, cmd in commands():

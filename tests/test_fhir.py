@@ -80,7 +80,8 @@ def test_single_claim_mapping(tmp_path: Path) -> None:
         {"date": "2025-12-20", "pao2": 55},
     )
     text = " ".join(warnings)
-    assert "http://snomed.info/sct" in text and "urn:example:local" in text  # reported by system
+    assert "codes of 2 code system(s) claimgraph does not read were ignored" in text  # counted
+    assert "http://snomed.info/sct" not in text and "urn:example:local" not in text  # not named
     assert "supportingInfo" in text and CANARY not in text
 
 
@@ -94,11 +95,11 @@ def test_business_identifier_wins_over_resource_id(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("insurer", "payer"),
     [("Medicare Part B", "medicare"), ("Texas Medicaid", "medicaid"), ("BLUE CROSS of X", "bcbs"),
-     ("Cigna", "commercial"), ("Acme Health Plan", "Acme Health Plan")],
+     ("Cigna", "commercial"), ("Acme Health Plan", "unrecognised")],
 )  # fmt: skip
 def test_insurer_names(tmp_path: Path, insurer: str, payer: str) -> None:
     (claim,), _ = read(tmp_path, claim_resource(insurer={"display": insurer}))
-    assert claim.payer == payer  # an unknown name is kept, so STRUCT-01 reports it
+    assert claim.payer == payer  # an unknown name: STRUCT-05 says payer rules were not applied
 
 
 def test_bundle_reads_only_claims_in_order(tmp_path: Path) -> None:
@@ -114,10 +115,19 @@ def test_bundle_reads_only_claims_in_order(tmp_path: Path) -> None:
 
 
 def test_other_resources_are_reported_not_read(tmp_path: Path) -> None:
-    claims, warnings = read(tmp_path, {"resourceType": "ClaimResponse", "id": "r1"})
-    assert claims == [] and "1 ClaimResponse" in " ".join(warnings)
-    claims, warnings = read(tmp_path, {"resourceType": CANARY, "name": [{"text": CANARY}]})
-    assert claims == [] and "1 ?" in " ".join(warnings) and CANARY not in " ".join(warnings)
+    # a file holding no claim: no claims found (exit 2), saying what it holds instead
+    with pytest.raises(InputError, match="not claims: 1 ClaimResponse"):
+        read(tmp_path, {"resourceType": "ClaimResponse", "id": "r1"})
+    with pytest.raises(InputError, match="not claims: 1 [?]") as e:
+        read(tmp_path, {"resourceType": CANARY, "name": [{"text": CANARY}]})
+    assert CANARY not in str(e.value)
+    # beside a claim: one warning, the claim is read
+    both = {
+        "resourceType": "Bundle",
+        "entry": [{"resource": claim_resource()}, {"resource": {"resourceType": "ClaimResponse"}}],
+    }
+    claims, warnings = read(tmp_path, both)
+    assert len(claims) == 1 and "1 ClaimResponse" in " ".join(warnings)
     with pytest.raises(InputError) as e:
         read(tmp_path, {"resourceType": 7, "note": CANARY})
     assert CANARY not in str(e.value)

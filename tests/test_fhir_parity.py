@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from claimgraph.errors import InputError
 from claimgraph.validation import validate_files
 
 FHIR = Path(__file__).parent / "data" / "fhir"
@@ -44,10 +45,10 @@ def test_pas_style_bundle_gives_the_findings_of_its_json_form(engine: str) -> No
 
 
 def test_pas_requests_are_not_claims_unless_asked() -> None:
-    warnings: list[str] = []
-    result = validate_files([FHIR / "pas-style.bundle.json"], warn=warnings.append)
-    assert result.claims == 0 and result.findings == []
-    (note,) = [w for w in warnings if "not claims" in w]
+    with pytest.raises(InputError) as e:  # nothing else in the input: no claims found, exit 2
+        validate_files([FHIR / "pas-style.bundle.json"])
+    note = str(e.value)
+    assert note.startswith("no claims found in ") and "not claims" in note
     assert "4 Claim with use preauthorization" in note and "--include-preauthorization" in note
 
 

@@ -16,7 +16,7 @@ import pytest
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
-from claimgraph.ingest.model import document_types
+from claimgraph.ingest.model import document_types, payer_ids
 from claimgraph.knowledge import Knowledge
 from claimgraph.namespaces import (
     CG,
@@ -435,7 +435,8 @@ def test_statements_never_replace_the_official_descriptor(onto: Graph) -> None:
 
 def test_payers_and_documentation_types_match_the_claim_format(onto: Graph) -> None:
     payers = {str(_one(onto, p, SKOS.notation)): p for p in _codes_of(onto, CG.Payer)}
-    assert set(payers) == {"medicare", "medicaid", "commercial", "aetna", "bcbs"}
+    assert {"medicare", "medicaid", "commercial", "aetna", "bcbs", "tricare", "va"} <= set(payers)
+    assert set(payers) == set(payer_ids())
     assert all(iri == payer_iri(n) for n, iri in payers.items())
     assert set(onto.objects(PAYER.aetna, CG.inCategory)) == {PAYER.commercial}
     assert set(onto.objects(PAYER.bcbs, CG.inCategory)) == {PAYER.commercial}

@@ -308,3 +308,40 @@ def test_fail_on_none_never_fails(runner: CliRunner, claims: Path) -> None:
     r = runner.invoke(app, ["validate", str(claims), "-f", "json", "--fail-on", "none"])
     report = json.loads(r.stdout)
     assert r.exit_code == 0 and report["conforms"] is True and report["findings"]
+
+
+# ----------------------------------------------------------------- findings about the file
+
+
+@pytest.fixture(scope="module")
+def envelope(tmp_path_factory: pytest.TempPathFactory) -> ValidationResult:
+    """An 837P with a stale SE count: its claims' findings and one STRUCT-04 about the file."""
+    source = Path(__file__).parent / "data" / "formats" / "claims.837"
+    path = tmp_path_factory.mktemp("envelope") / "stale.txt"
+    path.write_text(source.read_text().replace("SE*57*0001", "SE*25*0001"))
+    found = validate_files([path], engine="fast")
+    assert [(f.claim, f.line) for f in found.findings if f.rule == "STRUCT-04"] == [(None, None)]
+    return found
+
+
+def test_findings_about_the_file_are_shown_as_such(envelope: ValidationResult) -> None:
+    from claimgraph.report.table import write_table
+
+    out = io.StringIO()
+    write_table(envelope, out, width=100)
+    shown = out.getvalue()
+    (struct04,) = [f for f in envelope.findings if f.rule == "STRUCT-04"]
+    head = shown.index(f"File {struct04.file}\n")
+    assert shown[head:].split("\n", 2)[1] == "  the file itself  segment 59"
+    assert "Claim None" not in shown and "claim as a whole" in shown  # the claims still are
+    rows = list(csv.DictReader(io.StringIO(text(envelope, "csv"))))
+    about = {(r["rule"], r["claim"], r["about"]) for r in rows}
+    assert ("STRUCT-04", "", "file") in about and all(r["about"] for r in rows)
+    assert {r["about"] for r in rows if r["claim"]} <= {"claim", "line"}
+    html = text(envelope, "html")
+    assert html.count("(the file)") == 1 and "(input)" not in html
+    report = json.loads(text(envelope, "json"))
+    summary = report["summary"]
+    assert summary["not_in_input"] == sum(f["not_in_input"] for f in report["findings"]) > 0
+    claims = {f["claim"] for f in report["findings"] if f["claim"] is not None}
+    assert summary["claims_with_findings"] == len(claims)  # the file is no claim

@@ -33,7 +33,8 @@ def test_groups_exist_and_list_curated_codes() -> None:
     for group in used:
         assert (group, RDF.type, CG.CodeGroup) in kg, f"{group} is not defined"
         members = list(kg.objects(group, CG.member))
-        assert members or list(kg.objects(group, CG.notationPrefix)), f"{group} is empty"
+        listed = [*kg.objects(group, CG.notationPrefix), *kg.objects(group, CG.memberNotation)]
+        assert members or listed, f"{group} is empty"
         for code in members:
             assert kg.value(code, SKOS.notation) is not None, f"{code} of {group} is not curated"
 

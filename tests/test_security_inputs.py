@@ -10,6 +10,8 @@
 - Warnings name structure by position, and names only when they look like field names: a CSV
   header that lost its newline, a JSON key or an RDF property can hold a patient id.
 - CSV rows with fewer or more cells than the header are an error naming the line.
+- FHIR codes of unknown systems are counted, not named; an X12 dependent's patient id is a
+  keyed hash (random key per run), not a hash anyone can recompute from name and birth date.
 """
 
 from __future__ import annotations
@@ -224,8 +226,6 @@ def test_unknown_rdf_properties_are_not_echoed(tmp_path: Path) -> None:
     assert "cg:appliesToPayer" in warning
 
 
-@pytest.mark.xfail(strict=True, reason="ingest/fhir.py is being rewritten elsewhere: its "
-                   "'codes of unknown systems' warning quotes the system URIs")  # fmt: skip
 def test_fhir_unknown_systems_are_not_echoed(tmp_path: Path) -> None:
     fhir = (FORMATS / "claims.fhir.json").read_text()
     fhir = re.sub(r'"system": "http://hl7\.org/fhir/sid/icd-10-cm"',
@@ -235,3 +235,53 @@ def test_fhir_unknown_systems_are_not_echoed(tmp_path: Path) -> None:
     result = run(CliRunner(), "convert", str(path), "-f", "nt")
     assert warnings_of(result), result.output
     assert not any(c in result.stderr for c in CANARIES)
+    [warning] = [w for w in warnings_of(result) if "code system" in w]
+    assert "codes of 1 code system(s) claimgraph does not read were ignored" in warning
+
+
+# --- the dependent's patient id -----------------------------------------------------------------
+
+
+def dependent_x12(dependents: list[tuple[str, str]]) -> str:
+    """The X12 fixture with one claim per dependent (name, birth date) of subscriber PT-CANARY-1."""
+    x12 = (FORMATS / "claims.837").read_text()
+    head, first_claim = x12.split("CLM*", 1)[0], "CLM*" + x12.split("CLM*", 1)[1]
+    first_claim = first_claim.split("HL*", 1)[0]
+    body = "".join(
+        f"HL*{3 + n}*2*23*0~PAT*19~NM1*QC*1*{name}*TESTY~DMG*D8*{born}*F~"
+        + first_claim.replace("CLM-P1", f"CLM-D{n}")
+        for n, (name, born) in enumerate(dependents)
+    )
+    se, rest = x12[x12.index("SE*") :].split("~", 1)
+    text = head + body
+    count = text[text.index("ST*") :].count("~") + 1  # the segments ST to SE
+    return text + f"SE*{count}*{se.split('*')[2]}~" + rest
+
+
+def x12_patients(path: Path) -> list[str]:
+    import subprocess
+    import sys
+
+    code = ("import sys; from pathlib import Path; from claimgraph.ingest import read_claims; "
+            "print(*(c.patient for c in read_claims([Path(sys.argv[1])])))")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.split()
+
+
+def test_dependent_patient_ids_are_keyed_per_run(tmp_path: Path) -> None:
+    """A 2010CA dependent without NM109 is the subscriber plus a keyed hash (HMAC, random key
+    per run) of name and birth date: one dependent is one patient within a run, two are two,
+    and the id cannot be recomputed from a guessed name and birth date."""
+    import hashlib
+
+    path = tmp_path / "dependents.837"
+    path.write_text(dependent_x12([("CANARYSON", "20100101"), ("CANARYSON", "20100101"),
+                                   ("CANARYSON", "20120202")]), encoding="utf-8")  # fmt: skip
+    first, again = x12_patients(path), x12_patients(path)
+    assert len(first) == 3 and all(p.startswith("PT-CANARY-1:") for p in first)
+    assert first[0] == first[1] != first[2]  # one dependent, one patient; two, two
+    assert again[0] == again[1] != again[2] and set(again).isdisjoint(first)  # another run
+    unkeyed = {hashlib.sha256(f"CANARYSON|TESTY||{born}".encode()).hexdigest()[:12]
+               for born in ("20100101", "20120202")}  # the old id: guessable  # fmt: skip
+    assert not any(p.split(":", 1)[1] in unkeyed for p in first + again)

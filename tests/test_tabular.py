@@ -13,6 +13,7 @@ from claimgraph.cli import app
 from claimgraph.errors import InputError
 from claimgraph.ingest import detect_format, read_claims, to_graph
 from claimgraph.ingest.tabular import builtin_profiles, load_profile
+from claimgraph.intake import NOT_IN_INPUT
 from claimgraph.namespaces import CG
 from claimgraph.validation import validate_files
 
@@ -113,6 +114,21 @@ def test_validate_cli_with_a_profile(runner: Any, shared_data: Path) -> None:
     assert result.exit_code == 2 and "built-in profiles: rif-carrier, rif-dme" in result.output
     wrong = runner.invoke(app, ["validate", str(path), "--profile", "rif-carrier", "-q"])
     assert wrong.exit_code == 2 and "CARR_CLM_BLG_NPI_NUM" in wrong.output  # names the column
+
+
+def test_convert_reads_rif_by_content_profile_or_input_format(
+    runner: Any, shared_data: Path
+) -> None:
+    path = csv_dir(shared_data) / "rif-sample-a-dme.txt"
+    by_content = runner.invoke(app, ["convert", str(path), "-f", "nt", "-q"])
+    by_profile = runner.invoke(app, ["convert", str(path), "-f", "nt", "-q", "--profile",
+                                     "rif-dme"])  # fmt: skip
+    told = runner.invoke(app, ["convert", "-", "-f", "nt", "-q", "--input-format", "rif-dme"],
+                         input=path.read_bytes())  # fmt: skip
+    assert by_content.exit_code == by_profile.exit_code == told.exit_code == 0, told.output
+    assert "<https://w3id.org/claimgraph/payer/medicare>" in by_content.stdout  # RIF: Medicare
+    assert by_content.stdout == by_profile.stdout
+    assert told.stdout.count("ontology/Claim>") == by_content.stdout.count("ontology/Claim>") == 1
 
 
 # --- mapping files --------------------------------------------------------------------------
@@ -251,3 +267,24 @@ def test_every_rif_file_validates_without_internal_errors(
     assert result.exit_code in (0, 1, 2), result.output
     if profile is None or ("carrier" in name) == (profile == "rif-carrier"):
         assert result.exit_code in (0, 1)  # the right profile (or none: the header says) reads it
+
+
+@pytest.mark.parametrize("engine", ["fast", "reference"])
+def test_findings_resting_on_documents_a_table_cannot_carry_say_so(
+    tmp_path: Path, engine: str
+) -> None:
+    """A column mapping names no documents: THER-02 (no treatment time record) on a therapy
+    claim read from a table rests on documentation not in the input; attached with --documents,
+    the record is there and the finding goes."""
+    data = tmp_path / "export.tsv"
+    data.write_text(HEADER + "P2\tPT2\tAetna\t123\tM5459\tG8929\t1\t97112\tGP\t59\t\t\t2\t"
+                    "04/10/2026\n")  # fmt: skip
+    mapping = str(write_mapping(tmp_path))
+    found = validate_files([data], engine=engine, jobs=1, profile=mapping).findings
+    ther02 = [f for f in found if f.rule == "THER-02"]
+    assert ther02 and all(f.not_in_input and NOT_IN_INPUT in f.message for f in ther02)
+    docs = tmp_path / "docs.csv"
+    docs.write_text("claim_id,type,line,minutes,one_on_one\nP2,time-record,1,30,true\n")
+    after = validate_files([data], engine=engine, jobs=1, profile=mapping, documents=docs)
+    assert not any(f.rule == "THER-02" for f in after.findings)
+    assert not any(f.not_in_input for f in after.findings)

@@ -102,6 +102,7 @@ def test_json_report_shape(runner: CliRunner, claims_file: Path) -> None:
     assert keys(report) == EXPECTED  # structure problems are findings; the others still checked
     summary = report["summary"]
     assert summary["by_severity"] == {"violation": 3, "warning": 1, "info": 0}
+    assert summary["not_in_input"] == 0
     assert summary["by_rule"] == {"OXY-02": 1, "OXY-08": 1, "STRUCT-01": 1, "STRUCT-02": 1}
     assert summary["claims"] == 4 and summary["claims_with_findings"] == 4
     assert summary["claims_with_violations"] == 3

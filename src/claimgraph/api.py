@@ -105,10 +105,12 @@ def validate(
     >>> result = validate([{"id": "C-1", "payer": "medicare", "patient": "P-1",
     ...     "diagnoses": ["J44.9"],
     ...     "lines": [{"code": "E1392", "units": 1, "service_date": "2026-03-02"}]}], jobs=1)
-    >>> sorted({f.rule for f in result.findings})
+    >>> sorted({f.rule for f in result.findings if f.claim})
     ['OXY-01', 'OXY-02', 'OXY-03', 'OXY-04', 'OXY-06']
+    >>> sorted(f.rule for f in result.findings if f.claim is None)  # no NCCI table imported
+    ['NCCI-01', 'NCCI-02', 'NCCI-03', 'NCCI-04']
     >>> result.failed, result.summary()
-    (True, {'violation': 4, 'warning': 1, 'info': 0})
+    (True, {'violation': 4, 'warning': 1, 'info': 4})
     """
     from .codestore import store_path
     from .ingest.records import is_paths

@@ -420,7 +420,10 @@ def write_rdf(g: Graph, fmt: Format, out: IO[str]) -> int:
     elif fmt is Format.turtle:
         out.write(c.serialize(format="turtle"))
     elif fmt is Format.jsonld:
-        doc = json.loads(c.serialize(format="json-ld", context=dict(PREFIXES), auto_compact=True))
+        # expanded node objects under an inline context (rdflib's compaction drops one of the
+        # values 0 and 1 of a property that has both)
+        nodes = json.loads(c.serialize(format="json-ld"))
+        doc = {"@context": dict(PREFIXES), "@graph": nodes}
         write_json(_sorted_jsonld(doc), out)
     else:
         raise ClaimgraphError(f"{fmt.value} is not an RDF format")

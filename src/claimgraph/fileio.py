@@ -1,4 +1,6 @@
-"""Writing outputs without losing anything: temp file in the same folder, fsync, os.replace."""
+"""Writing outputs without losing anything: temp file in the same folder, fsync, os.replace.
+Reading inputs that are what they say: `read_input` / `open_input` take regular files only
+(a FIFO or a device would block or never end) of a bounded size."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
-from .errors import ClaimgraphError
+from .errors import ClaimgraphError, InputError
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -139,33 +141,70 @@ def _spooled(stream: IO, binary: bool) -> Iterator[IO]:
             stream.flush()
 
 
+# Largest inputs read whole (generous: a real one is a small fraction of this)
+MAX_RULES_BYTES = 64 * 1024 * 1024  # --shapes rules files (the bundled shapes: ~1 MB)
+MAX_QUERY_BYTES = 16 * 1024 * 1024  # .rq files
+MAX_MAPPING_BYTES = 1024 * 1024  # --profile mapping files (TOML)
+
+
+def _cannot(what: str, path: Path, e: OSError) -> ClaimgraphError:
+    reason = "no such file" if isinstance(e, FileNotFoundError) else (e.strerror or "unreadable")
+    return InputError(f"cannot read the {what} ({reason})", path=str(path))
+
+
+def open_input(path: str | Path, *, what: str, max_bytes: int | None = None) -> IO[bytes]:
+    """`path` opened for reading, refused unless it is a regular file (a folder, FIFO, socket
+    or device never: a FIFO would block, /dev/zero never end) of at most `max_bytes`.
+
+    Opened without blocking and checked on the open file, so nothing swapped in after a check
+    is read. Errors are one-line `InputError`s naming the file and `what` it is."""
+    import stat
+
+    p = Path(path)
+    try:
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except OSError as e:
+        raise _cannot(what, p, e) from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(f"the {what} is not a regular file", path=str(p))
+        if max_bytes is not None and st.st_size > max_bytes:
+            raise InputError(f"the {what} is larger than {max_bytes} bytes", path=str(p))
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def check_input(path: str | Path, *, what: str, max_bytes: int | None = None) -> None:
+    """Refuse `path` unless it is a regular file of at most `max_bytes` (`open_input`), for a
+    reader that opens the file itself."""
+    open_input(path, what=what, max_bytes=max_bytes).close()
+
+
+def read_input(path: str | Path, *, what: str, max_bytes: int) -> bytes:
+    """The bytes of a regular file of at most `max_bytes` (`open_input`)."""
+    p = Path(path)
+    with open_input(p, what=what, max_bytes=max_bytes) as f:
+        try:
+            data = f.read(max_bytes + 1)
+        except OSError as e:
+            raise _cannot(what, p, e) from None
+    if len(data) > max_bytes:  # grew since it was opened
+        raise InputError(f"the {what} is larger than {max_bytes} bytes", path=str(p))
+    return data
+
+
 def read_text_file(path: str | Path, *, max_bytes: int, what: str) -> str:
     """The text of a small input file (a report, a waivers or profile file), checked first:
     a regular file (no FIFO or device), at most `max_bytes`, UTF-8. `what` names it in errors."""
-    p = Path(path)
-    try:
-        st = p.stat()
-    except OSError as e:
-        reason = (
-            "no such file" if isinstance(e, FileNotFoundError) else (e.strerror or "unreadable")
-        )
-        raise ClaimgraphError(f"cannot read the {what} ({reason})", path=str(p)) from None
-    import stat
-
-    if not stat.S_ISREG(st.st_mode):
-        raise ClaimgraphError(f"the {what} is not a regular file", path=str(p))
-    if st.st_size > max_bytes:
-        raise ClaimgraphError(f"the {what} is larger than {max_bytes} bytes", path=str(p))
-    try:
-        with p.open("rb") as f:
-            data = f.read(max_bytes + 1)
-    except OSError as e:
-        raise ClaimgraphError(f"cannot read the {what} ({e.strerror})", path=str(p)) from None
-    if len(data) > max_bytes:
-        raise ClaimgraphError(f"the {what} is larger than {max_bytes} bytes", path=str(p))
+    data = read_input(path, what=what, max_bytes=max_bytes)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise ClaimgraphError(
-            f"the {what} is not UTF-8 text", path=str(p), position=f"byte {e.start + 1}"
+        raise InputError(
+            f"the {what} is not UTF-8 text", path=str(path), position=f"byte {e.start + 1}"
         ) from None

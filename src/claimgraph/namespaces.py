@@ -86,7 +86,9 @@ class CG(DefinedNamespace):
     CareSetting: URIRef
     ClaimAdjustmentGroupCode: URIRef
     ClaimAdjustmentReasonCode: URIRef
+    Checker: URIRef
     Claim: URIRef
+    ClaimFilingIndicator: URIRef
     ClaimLine: URIRef
     Code: URIRef
     CodeDenialReason: URIRef
@@ -110,6 +112,7 @@ class CG(DefinedNamespace):
     ICD9CMCode: URIRef
     MUETableRelease: URIRef
     MedicallyUnlikelyEdit: URIRef
+    InputFormat: URIRef
     Modifier: URIRef
     PTPEdit: URIRef
     PTPTableRelease: URIRef
@@ -117,12 +120,14 @@ class CG(DefinedNamespace):
     PatientIdPlaceholders: URIRef
     ProcedureCode: URIRef
     RemittanceAdviceRemarkCode: URIRef
+    Reader: URIRef
     Rule: URIRef
     ScopedLines: URIRef
     Source: URIRef
     Topic: URIRef
     UnitBand: URIRef
     ValiditySpan: URIRef
+    X12TransactionType: URIRef
     aboutCode: URIRef
     actionCode: URIRef
     actionEffectiveDate: URIRef
@@ -139,11 +144,14 @@ class CG(DefinedNamespace):
     billable: URIRef
     billableSpan: URIRef
     billableUntil: URIRef
+    billedMinutes: URIRef
     bodySite: URIRef
     billingProvider: URIRef
     carc: URIRef
     careSetting: URIRef
     bodySiteCode: URIRef
+    carriesDocument: URIRef
+    checkedBy: URIRef
     claimId: URIRef
     codeCount: URIRef
     column1Code: URIRef
@@ -179,6 +187,7 @@ class CG(DefinedNamespace):
     fullCodeSetLoaded: URIRef
     functionalGoals: URIRef
     groupCode: URIRef
+    guidePrefix: URIRef
     hasDiagnosis: URIRef
     hasDocument: URIRef
     hasLine: URIRef
@@ -189,6 +198,7 @@ class CG(DefinedNamespace):
     inCategory: URIRef
     inFhirSystem: URIRef
     inFullCodeSet: URIRef
+    indicatesPayer: URIRef
     isAttended: URIRef
     isRental: URIRef
     isTimed: URIRef
@@ -210,6 +220,8 @@ class CG(DefinedNamespace):
     modifierIndicator: URIRef
     mueAdjudicationIndicator: URIRef
     mueValue: URIRef
+    namePattern: URIRef
+    nameRefines: URIRef
     notationPrefix: URIRef
     objectCode: URIRef
     oneOnOne: URIRef
@@ -231,11 +243,13 @@ class CG(DefinedNamespace):
     rarc: URIRef
     quarter: URIRef
     readAs: URIRef
+    readByClaimgraph: URIRef
     reason: URIRef
     reportedPerRun: URIRef
     redFlagDiagnosis: URIRef
     relatedCode: URIRef
     relation: URIRef
+    repeatsClaimId: URIRef
     requiresDocument: URIRef
     requiresModifier: URIRef
     rowCount: URIRef
@@ -255,6 +269,7 @@ class CG(DefinedNamespace):
     systemPrefix: URIRef
     systemUri: URIRef
     topic: URIRef
+    transactionSetId: URIRef
     unitBand: URIRef
     unitBasis: URIRef
     units: URIRef
@@ -316,6 +331,19 @@ def claim_iri(claim_id: str) -> URIRef:
 
 def line_iri(claim_id: str, number: int) -> URIRef:
     return URIRef(f"{claim_iri(claim_id)}/line/{number}")
+
+
+# A SNOMED CT concept IRI: the one IRI a claim carries as its input gives it (cg:bodySiteCode).
+# Every other instance IRI is built here from percent-encoded parts; this one is checked whole,
+# so no text of the input can close the N-Triples term it is written into (issue 16).
+SNOMED_CONCEPT = "http://snomed.info/id/"
+_SNOMED_IRI = re.compile(r"http://snomed\.info/id/[0-9]{1,18}", re.ASCII)
+
+
+def snomed_concept_iri(value: object) -> str | None:
+    """`value` when it is a SNOMED CT concept IRI (`http://snomed.info/id/` and 1 to 18 ASCII
+    digits), else None."""
+    return value if isinstance(value, str) and _SNOMED_IRI.fullmatch(value) else None
 
 
 def document_iri(claim_id: str, number: int) -> URIRef:

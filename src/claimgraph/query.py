@@ -114,12 +114,13 @@ def parse_header(text: str, path: str = "<query>") -> tuple[str, str, tuple[Para
 
 
 def _read_text(path: Path) -> str:
+    from .fileio import MAX_QUERY_BYTES, read_input
+
+    data = read_input(path, what="query file", max_bytes=MAX_QUERY_BYTES)
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise QueryError(
-            f"cannot read the query file ({type(e).__name__})", path=str(path)
-        ) from None
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise QueryError("cannot read the query file (not UTF-8 text)", path=str(path)) from None
 
 
 def read_query_file(path: Path, name: str | None = None) -> NamedQuery:
@@ -138,7 +139,7 @@ def get_query(name_or_path: str) -> NamedQuery:
     """A bundled query by name, or a `.rq` file (its header is optional)."""
     if name_or_path.endswith(".rq") or "/" in name_or_path:
         path = Path(name_or_path)
-        if not path.is_file():
+        if not path.exists():
             raise QueryError("no such query file", path=name_or_path)
         text = _read_text(path)
         try:

@@ -44,6 +44,8 @@ EXTRA = "pip install 'claimgraph[spark]'"
 SOURCE = "__cg_source"  # the source of each row: `source`, or `source` + HISTORY
 ROW = "__cg_row"  # input order, to keep a claim's lines in order when they have no number
 PART = "__cg_patient"  # the partition key: the patient, else the claim
+REPEAT = "__cg_repeat"  # true on the rows of a claim whose id is repeated (`repeat_flags`)
+FIRST = "__cg_first"  # a claim's first row (`repeat_flags`), which keeps its rows together
 HISTORY = " (history)"
 OUT_ROWS = 10_000  # findings per Arrow batch an executor returns
 
@@ -118,7 +120,7 @@ def validate(
             for c in earlier.columns
         ))  # fmt: skip
         frame = frame.unionByName(earlier, allowMissingColumns=True)
-    frame = repeat_flags(frame, p)
+    frame = repeat_flags(frame, p, F)
     if _has(frame, patient):
         blank = F.trim(F.col(patient).cast("string")) == ""
         key = F.when(F.col(patient).isNull() | blank, None).otherwise(F.col(patient).cast("string"))
@@ -126,7 +128,8 @@ def validate(
         key = F.lit(None).cast("string")
     fallback = F.concat_ws("\u0000", F.lit(""), *(F.col(c).cast("string") for c in claim_cols))
     frame = frame.withColumn(PART, F.coalesce(key, fallback))
-    order = [PART, SOURCE, *claim_cols, *([line_col] if line_col else []), ROW]
+    # a claim's rows together (FIRST: two claims of one id stay apart), its lines in order
+    order = [PART, SOURCE, *claim_cols, FIRST, *([line_col] if line_col else []), ROW]
     frame = frame.repartition(partitions or _partitions(df), PART).sortWithinPartitions(*order)
 
     payload = zlib.compress(pickle.dumps(job), 6)
@@ -139,18 +142,31 @@ def validate(
     from .report.arrow import schema
 
     run = functools.partial(run_partition, shipped)
-    return frame.mapInArrow(run, from_arrow_schema(schema()))
+    found = frame.mapInArrow(run, from_arrow_schema(schema()))
+    # one finding per key: a finding about the whole run comes from every partition
+    return found.dropDuplicates(["key"])
 
 
-def repeat_flags(frame: Any, profile: Profile) -> Any:
-    """The hook for duplicates across patients (STRUCT-03: a claim id an earlier claim of the
-    same billing provider has). They cannot be seen once rows are split by patient, so this
-    is where a groupBy on (provider, claim id) marks them, before `validate` repartitions:
-    count the distinct (patient, source) claims of each (provider, claim id) with a window and
-    set a repeat column that `ingest.lines` reads into `ClaimData.repeats_id`. Today the
-    readers have no repeat flag (it comes with the ingest rewrite): the frame is returned
-    unchanged."""
-    return frame
+def repeat_flags(frame: Any, profile: Profile, F: Any) -> Any:
+    """Mark repeated claim ids (STRUCT-03: a claim id an earlier claim of the same billing
+    provider has) before the rows are split by patient, where they could no longer be seen:
+    a claim is the run of rows of one (claim id, provider, patient, source); its first row
+    (input order) ranks it among the claims of its (provider, claim id); every claim after
+    the first gets REPEAT true on its rows, which `ingest.lines` reads into
+    `ClaimData.repeats_id`. Rows without a claim id are never repeats."""
+    from pyspark.sql import Window
+
+    def col(name: str) -> Any:
+        cols = [c for c in (profile.claim.get(name) or ()) if _has(frame, c)]
+        return F.col(cols[0]).cast("string") if cols else F.lit(None).cast("string")
+
+    cid, provider, patient = col("id"), col("provider"), col("patient")
+    claim_of = [cid, provider, patient, F.col(SOURCE)]
+    first = F.min(ROW).over(Window.partitionBy(*claim_of))
+    frame = frame.withColumn(FIRST, first)
+    rank = F.dense_rank().over(Window.partitionBy(cid, provider).orderBy(FIRST))
+    repeat = F.when(cid.isNull(), F.lit(False)).otherwise(rank > 1)
+    return frame.withColumn(REPEAT, repeat)
 
 
 def _partitions(df: Any) -> int:
@@ -212,9 +228,13 @@ def run_partition(shipped: Any, batches: Iterator[Any]) -> Iterator[Any]:
 
     job = _unpack(shipped.value if hasattr(shipped, "value") else shipped)
     rows = (row for batch in batches for row in batch.to_pylist())
-    claims = read_rows(rows, job.profile, where=job.source, source_col=SOURCE)
+    claims = read_rows(rows, job.profile, where=job.source, source_col=SOURCE, repeat_col=REPEAT)
     findings = fast.validate_claims(_selected(claims, job), knowledge=job.knowledge, jobs=1)
-    kept = [f for f in findings if f.file == job.source and _wanted(f.rule, job)]
+    # the new claims' findings, and those about the whole run (a table not loaded: every
+    # partition may give them; `validate` keeps one of each)
+    run_level = [f for f in findings if f.file is None and f.claim is None]
+    kept = [f for f in findings if f.file == job.source] + run_level
+    kept = [f for f in kept if _wanted(f.rule, job)]
     out = schema()
     records = [{**finding_record(f), "position": None} for f in with_contexts(kept, job.contexts)]
     for start in range(0, len(records), OUT_ROWS):
@@ -228,11 +248,10 @@ def _wanted(rule: str, job: Job) -> bool:
 def _selected(claims: Iterable[ClaimData], job: Job) -> Iterator[ClaimData]:
     """Claims as `ingest.read_claims` leaves them (payer, uid), of the payer if one was asked."""
     from .ingest.model import assign_uid
-    from .ingest.payers import payer_from_name
+    from .ingest.payers import resolve_payer
 
     for claim in claims:
-        if claim.payer is None and claim.payer_name:
-            claim.payer = payer_from_name(claim.payer_name)
+        resolve_payer(claim, None)
         if job.payers is not None and not (
             isinstance(claim.payer, str) and claim.payer.strip().lower() in job.payers
         ):

@@ -36,19 +36,34 @@ if TYPE_CHECKING:
 
 def read(path: Path) -> tuple[Graph, bytes]:
     """The rules file as a graph (fixed base IRI) and its bytes; InputError naming the file."""
+    from .fileio import MAX_RULES_BYTES, read_input
     from .kg import new_graph, parse_turtle
 
     if "://" in str(path):
         raise InputError("a rules file is a local file, not a URL", path=str(path))
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise InputError(
-            f"cannot read the rules file ({type(e).__name__})", path=str(path)
-        ) from None
+    data = read_input(path, what="rules file", max_bytes=MAX_RULES_BYTES)
     g = new_graph()
     parse_turtle(g, path, data=data, base=INPUT_BASE)
+    _check_iris(g, path)
     return g, data
+
+
+def _check_iris(g: Graph, path: Path) -> None:
+    """Refuse an IRI that is not one (RFC 3987, as the fast engine's strict N-Triples load
+    reads it: a `\\u0020` escape that became a space, a `{`, a `%` not followed by two hex
+    digits): it would end the run as an internal error when the rules are loaded."""
+    from pyoxigraph import NamedNode
+    from rdflib import URIRef
+
+    for iri in {t for triple in g for t in triple if isinstance(t, URIRef)}:
+        try:
+            NamedNode(iri)
+        except ValueError:
+            raise InputError(
+                'an IRI is not valid (a space, one of <>"{}|^`\\ or a % without two hex '
+                "digits: percent-encode it)",
+                path=str(path),
+            ) from None
 
 
 def _with_prefixes(g: Graph, bundled: Graph) -> Graph:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import ClaimgraphError
 from .findings import SEVERITIES, Finding
 from .ingest.model import ClaimData
+from .ingest.reading import ReadLog
 from .patients import unjoined
 
 if TYPE_CHECKING:
@@ -53,7 +54,8 @@ class ValidationResult:
         return not self.failed
 
     def summary(self) -> dict[str, int]:
-        """Open findings by severity: {"violation": n, "warning": n, "info": n}."""
+        """Open findings by severity: {"violation": n, "warning": n, "info": n} (the reports
+        count apart those resting on documentation not in the input: `Finding.not_in_input`)."""
         counts = dict.fromkeys(SEVERITIES, 0)
         for f in self.findings:
             counts[f.severity] += 1
@@ -143,27 +145,38 @@ def validate_files(
     documents: str | Path | None = None,
     profile: str | None = None,
     include_preauthorization: bool = False,
+    input_format: str | None = None,
+    default_payer: str | None = None,
+    strict: bool = False,
     rules_profile: str | Path | None = None,
     baseline: str | Path | None = None,
     waivers: str | Path | None = None,
     today: dt.date | None = None,
     timeout: float | None = None,
 ) -> ValidationResult:
-    """Findings of every claim in `paths` (`validate_claims` says what the options do);
-    `documents`: the documents CSV of a claims CSV; `profile`: the column mapping of tabular
-    files; `include_preauthorization`: check FHIR preauthorization requests as claims."""
+    """Findings of every claim in `paths` (`validate_claims` says what the options do), and
+    the findings about the input itself (X12 envelopes, repeated claim ids).
+
+    Reading: `documents` is the documents file of the claims; `profile` the column mapping of
+    tabular files; `include_preauthorization` checks FHIR preauthorization requests as
+    claims; `input_format` overrides detection; `default_payer` is the payer of claims whose
+    input names none; `strict` makes findings about the input errors (exit 2)."""
     from .ingest import read_claims
+
+    log = ReadLog()
 
     def claims() -> Iterator[ClaimData]:
         yield from read_claims(
-            paths, warn=warn, documents=documents, profile=profile,
-            include_preauthorization=include_preauthorization,
+            paths, warn=warn, documents=documents, profile=profile, log=log,
+            include_preauthorization=include_preauthorization, input_format=input_format,
+            default_payer=default_payer,
         )  # fmt: skip
 
     return validate_claims(
         claims(), knowledge=knowledge, engine=engine, jobs=jobs, rules=rules, payer=payer,
         fail_on=fail_on, warn=warn, progress=progress, rules_profile=rules_profile,
-        baseline=baseline, waivers=waivers, today=today, timeout=timeout,
+        baseline=baseline, waivers=waivers, today=today, read_log=log, strict=strict,
+        timeout=timeout,
     )  # fmt: skip
 
 
@@ -182,10 +195,14 @@ def validate_claims(
     baseline: str | Path | None = None,
     waivers: str | Path | None = None,
     today: dt.date | None = None,
+    read_log: ReadLog | None = None,
+    strict: bool = False,
     timeout: float | None = None,
 ) -> ValidationResult:
     """Findings of `claims` (read lazily, once) under `knowledge` (default: the bundled rules,
-    no code sets), restricted to `rules` (ids) and to claims of `payer`.
+    no code sets), restricted to `rules` (ids) and to claims of `payer`; `read_log`: what the
+    reader of the claims logged (its findings about the input are added; `strict`: they are
+    errors).
 
     Each finding carries its rule's context and key (`report.context`). Then the workflow
     steps run: the `rules_profile` file changes severities, the `baseline` report suppresses
@@ -200,7 +217,8 @@ def validate_claims(
     steps = workflow.load(knowledge, profile=rules_profile, baseline=baseline, waivers=waivers)
     result = _validate(
         claims, knowledge=knowledge, engine=engine, jobs=jobs, rules=rules, payer=payer,
-        fail_on=fail_on, warn=warn, progress=progress, timeout=timeout,
+        fail_on=fail_on, warn=warn, progress=progress, log=read_log, strict=strict,
+        timeout=timeout,
     )  # fmt: skip
     return workflow.apply(result, steps, today)
 
@@ -216,6 +234,8 @@ def _validate(
     fail_on: str,
     warn: Warn,
     progress: bool,
+    log: ReadLog | None,
+    strict: bool,
     timeout: float | None = None,
 ) -> ValidationResult:
     check_fail_on(fail_on)
@@ -225,8 +245,6 @@ def _validate(
     payers = knowledge.payers_in(check_payer(payer, knowledge)) if payer else None
 
     count = 0
-    seen: set[str] = set()
-    repeated = 0
     placeholders = 0
 
     def placeholder() -> None:
@@ -234,16 +252,13 @@ def _validate(
         placeholders += 1
 
     def claims() -> Iterator[ClaimData]:
-        nonlocal count, repeated
+        nonlocal count
         for claim in unjoined(source, knowledge.placeholder_patients, placeholder):
             if payers is not None and not (
                 isinstance(claim.payer, str) and claim.payer.strip().lower() in payers
             ):
                 continue
             count += 1
-            if claim.key in seen:
-                repeated += 1
-            seen.add(claim.key)
             yield claim
 
     if engine == "fast":
@@ -263,11 +278,10 @@ def _validate(
             f"{placeholders} claim(s) have a placeholder patient id (such as UNKNOWN or 0); "
             "each is checked on its own, not with other claims of that id"
         )
-    if repeated and warn:
-        warn(
-            f"{repeated} claim(s) reuse an id seen earlier in the input; "
-            "each is checked on its own; reports tell them apart by file and position"
-        )
+    if log is not None:
+        from .intake import merge
+
+        findings = merge(findings, log, knowledge, strict=strict)
     findings = with_context(findings, knowledge)
     if wanted is not None:
         findings = [f for f in findings if f.rule in wanted]

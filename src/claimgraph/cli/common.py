@@ -75,6 +75,62 @@ BomOpt = Annotated[
     bool, typer.Option("--bom", help="CSV/TSV: start with a byte-order mark (for Excel).")
 ]
 
+# How claim inputs are read: the same options on every command that reads claims.
+CLAIM_FILES_HELP = (
+    "Claim files or folders, told by content (also gzipped; '-' reads standard input): JSON, "
+    "JSON Lines, CSV, Turtle, N-Triples, JSON-LD, FHIR R4 (Claim, ExplanationOfBenefit, Bundle, "
+    "NDJSON), X12 837P, CMS RIF, Parquet claim lines."
+)
+DocumentsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--documents",
+        metavar="FILE",
+        help="Documents CSV attached to the claims of any format by claim id and line (a claims "
+        "CSV also reads NAME.documents.csv next to it).",
+    ),
+]
+ProfileOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--profile",
+        metavar="NAME|FILE",
+        help="Column mapping for tabular claims: rif-carrier, rif-dme (CMS RIF extracts) or a "
+        "mapping file (TOML).",
+    ),
+]
+IncludePreauthorizationOpt = Annotated[
+    bool,
+    typer.Option(
+        "--include-preauthorization",
+        help="Read FHIR preauthorization and predetermination requests as claims.",
+    ),
+]
+InputFormatOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--input-format",
+        metavar="FORMAT",
+        help="Read every input as this format instead of telling it by content (for '-' too): "
+        "json, jsonl, csv, turtle, nt, json-ld, fhir, fhir-ndjson, x12, tabular, rif-carrier, "
+        "rif-dme.",
+    ),
+]
+DefaultPayerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--default-payer",
+        metavar="PAYER",
+        help="Payer of the claims whose input names none (e.g. medicare).",
+    ),
+]
+StrictOpt = Annotated[
+    bool,
+    typer.Option(
+        "--strict", help="X12 envelope defects (STRUCT-04) are errors (exit 2), not findings."
+    ),
+]
+
 
 def format_option(names: Sequence[str], default: str) -> Any:
     """The -f/--format option of a command writing one of `names`."""

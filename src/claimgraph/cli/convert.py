@@ -7,7 +7,20 @@ from typing import IO, Annotated
 
 import typer
 
-from .common import ForceOpt, OutputOpt, QuietOpt, err, format_option, pick_format
+from .common import (
+    CLAIM_FILES_HELP,
+    DefaultPayerOpt,
+    DocumentsOpt,
+    ForceOpt,
+    IncludePreauthorizationOpt,
+    InputFormatOpt,
+    OutputOpt,
+    ProfileOpt,
+    QuietOpt,
+    err,
+    format_option,
+    pick_format,
+)
 
 
 class RdfFormat(StrEnum):
@@ -25,44 +38,20 @@ RDF_FORMATS = ("turtle", "nt", "jsonld")
 def convert(
     files: Annotated[
         list[str],
-        typer.Argument(
-            metavar="FILE",
-            help="Claim files or folders: JSON, JSON Lines, CSV, Turtle, N-Triples, JSON-LD, "
-            "FHIR R4 Claim/Bundle, X12 837P.",
-            show_default=False,
-        ),
+        typer.Argument(metavar="FILE", help=CLAIM_FILES_HELP, show_default=False),
     ],
     fmt: Annotated[str | None, format_option(RDF_FORMATS, "turtle")] = None,
     output: OutputOpt = "-",
     force: ForceOpt = False,
     quiet: QuietOpt = False,
-    documents: Annotated[
-        str | None,
-        typer.Option(
-            "--documents",
-            metavar="FILE",
-            help="Documents CSV for a claims CSV (default: NAME.documents.csv).",
-        ),
-    ] = None,
+    documents: DocumentsOpt = None,
     to: Annotated[
         str | None, typer.Option("--to", "-t", hidden=True, help="Old name of --format.")
     ] = None,
-    profile: Annotated[
-        str | None,
-        typer.Option(
-            "--profile",
-            metavar="NAME|FILE",
-            help="Column mapping for tabular claims: rif-carrier, rif-dme or a mapping file "
-            "(TOML).",
-        ),
-    ] = None,
-    include_preauthorization: Annotated[
-        bool,
-        typer.Option(
-            "--include-preauthorization",
-            help="Read FHIR preauthorization and predetermination requests as claims.",
-        ),
-    ] = False,
+    profile: ProfileOpt = None,
+    include_preauthorization: IncludePreauthorizationOpt = False,
+    input_format: InputFormatOpt = None,
+    default_payer: DefaultPayerOpt = None,
 ) -> None:
     """Convert claim files to the claim RDF that validation reads (docs/claim-rdf.md).
 
@@ -84,8 +73,11 @@ def convert(
         if not quiet:
             err(f"warning: {message}")
 
-    claims = read_claims(files, warn, documents=documents, profile=profile,
-                         include_preauthorization=include_preauthorization)  # fmt: skip
+    claims = read_claims(
+        files, warn, documents=documents, profile=profile,
+        include_preauthorization=include_preauthorization, input_format=input_format,
+        default_payer=default_payer,
+    )  # fmt: skip
     # stdout too gets nothing until every claim was read and written (spooled)
     with atomic_writer(output, force=force, private=True, inputs=inputs, spool=True) as out:
         count = write_rdf(claims, chosen, out)

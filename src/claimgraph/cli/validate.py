@@ -9,10 +9,17 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from .common import (
+    CLAIM_FILES_HELP,
     BomOpt,
+    DefaultPayerOpt,
+    DocumentsOpt,
     ForceOpt,
+    IncludePreauthorizationOpt,
+    InputFormatOpt,
     OutputOpt,
+    ProfileOpt,
     QuietOpt,
+    StrictOpt,
     err,
     format_option,
     output_to,
@@ -86,9 +93,7 @@ def validate(
         list[str] | None,
         typer.Argument(
             metavar="FILE",
-            help="Claim files or folders: JSON, JSON Lines, CSV, Turtle, N-Triples, JSON-LD, "
-            "FHIR R4 (Claim, ExplanationOfBenefit, Bundle, NDJSON), X12 837P, CMS RIF, "
-            "Parquet claim lines.",
+            help=CLAIM_FILES_HELP,
             show_default=False,
         ),
     ] = None,
@@ -119,26 +124,12 @@ def validate(
     jobs: Annotated[
         int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes.", metavar="N")
     ] = None,
-    documents: Annotated[
-        str | None,
-        typer.Option("--documents", help="Documents CSV for a claims CSV.", metavar="FILE"),
-    ] = None,
-    profile: Annotated[
-        str | None,
-        typer.Option(
-            "--profile",
-            help="Column mapping for tabular and Parquet claims: rif-carrier, rif-dme (CMS RIF "
-            "extracts) or a mapping file (TOML).",
-            metavar="NAME|FILE",
-        ),
-    ] = None,
-    include_preauthorization: Annotated[
-        bool,
-        typer.Option(
-            "--include-preauthorization",
-            help="Check FHIR preauthorization and predetermination requests as claims.",
-        ),
-    ] = False,
+    documents: DocumentsOpt = None,
+    profile: ProfileOpt = None,
+    include_preauthorization: IncludePreauthorizationOpt = False,
+    input_format: InputFormatOpt = None,
+    default_payer: DefaultPayerOpt = None,
+    strict: StrictOpt = False,
     shapes: Annotated[
         list[str] | None,
         typer.Option(
@@ -259,6 +250,9 @@ def validate(
             documents=documents,
             profile=profile,
             include_preauthorization=include_preauthorization,
+            input_format=input_format,
+            default_payer=default_payer,
+            strict=strict,
             rules_profile=rules_profile,
             baseline=baseline,
             waivers=waivers,

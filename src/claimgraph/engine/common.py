@@ -401,10 +401,15 @@ def finalize(findings: Iterable[Finding]) -> list[Finding]:
     return sorted(best.values(), key=sort_key)
 
 
-def sort_key(f: Finding) -> tuple[str, str, str, int, str, int, tuple[tuple[str, str], ...]]:
+def sort_key(
+    f: Finding,
+) -> tuple[bool, str, str, str, int, str, int, tuple[tuple[str, str], ...]]:
+    """Report order: by file, claim, line and rule; findings about the whole run (no file, no
+    claim: a table not loaded) last."""
     from ..findings import SEVERITIES
 
-    return (f.file or "", f.claim or "", f.uid, f.line or 0, f.rule,
+    run_level = f.file is None and f.claim is None
+    return (run_level, f.file or "", f.claim or "", f.uid, f.line or 0, f.rule,
             SEVERITIES.index(f.severity), f.facts)  # fmt: skip
 
 

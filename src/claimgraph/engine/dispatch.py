@@ -46,7 +46,7 @@ class BatchRunner:
         # emptied with remove/clear_graph keeps growing and slows down batch after batch
         # (benchmarks/oxigraph_load.py compares the ways).
         store = ox.Store()
-        store.load(self.engine.kg_nt + text + facts, format=ox.RdfFormat.N_TRIPLES, lenient=True)
+        store.load(self.engine.kg_nt + text + facts, format=ox.RdfFormat.N_TRIPLES)
         try:
             index = focus_index(r.ctx for r in batch[:core])  # context claims: no findings
             found: list[Finding] = []

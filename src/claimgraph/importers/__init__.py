@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
+from ..fileio import read_input
 
 MAX_FILE_BYTES = 200 * 1024 * 1024  # a HCPCS file is ~3 MB; anything this large is not one
 
@@ -55,16 +56,9 @@ class Release:
 def read_bytes(path: Path) -> bytes:
     """The file's bytes; an unreadable, empty, huge or binary file is a one-line InputError."""
     name = str(path)
-    if not path.is_file():
+    if not path.exists():
         raise InputError("no such file (give the path of a code-set file)", path=name)
-    if path.stat().st_size > MAX_FILE_BYTES:
-        raise InputError("file is too large to be a code-set file", path=name)
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise InputError(
-            f"cannot read the file ({e.strerror or type(e).__name__})", path=name
-        ) from None
+    data = read_input(path, what="code-set file", max_bytes=MAX_FILE_BYTES)
     if not data.strip():
         raise InputError("file is empty", path=name)
     if b"\x00" in data[:65536] or (data[:4] == b"PK\x03\x04" and path.suffix.lower() != ".xlsx"):

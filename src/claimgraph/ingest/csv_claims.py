@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..fileio import check_input
 from .model import (
     BOOLEAN_FIELDS,
     DOCUMENT_FIELDS,
@@ -27,8 +28,9 @@ from .model import (
     split_diagnosis,
 )
 from .screen import listed
+from .source import Input, Source
 
-CLAIM_COLUMNS = ("claim_id", "payer", "patient", "diagnoses")
+CLAIM_COLUMNS = ("claim_id", "payer", "patient", "diagnoses", "provider")
 LINE_COLUMNS = ("code", "modifiers", "units", "service_date", "body_site", "description")
 COLUMNS = (*CLAIM_COLUMNS, *LINE_COLUMNS)
 DOCUMENT_COLUMNS = ("claim_id", "type", "line", *DOCUMENT_FIELDS)
@@ -73,7 +75,7 @@ def field_value(name: str, cell: str) -> Any:
     return cell
 
 
-def _rows(path: Path, known: tuple[str, ...], warn: Warn) -> Iterator[tuple[int, dict[str, str]]]:
+def _rows(path: Input, known: tuple[str, ...], warn: Warn) -> Iterator[tuple[int, dict[str, str]]]:
     """(line number, {column: stripped cell}) for every data row; errors name the line."""
     try:
         with path.open(encoding="utf-8-sig", newline="") as f:
@@ -113,7 +115,7 @@ def _rows(path: Path, known: tuple[str, ...], warn: Warn) -> Iterator[tuple[int,
         raise InputError("not UTF-8 text", path=str(path)) from None
 
 
-def read_documents(path: Path, warn: Warn = None) -> dict[str, list[DocumentData]]:
+def read_documents(path: Input, warn: Warn = None) -> dict[str, list[DocumentData]]:
     """Documents of a documents CSV by claim id, in file order."""
     docs: dict[str, list[DocumentData]] = {}
     for _n, row in _rows(path, DOCUMENT_COLUMNS, warn):
@@ -143,12 +145,31 @@ def _line(row: dict[str, str]) -> LineData | None:
     )
 
 
-def read_csv(path: Path, warn: Warn = None, documents: Path | None = None) -> Iterator[ClaimData]:
-    """Claims of a claims CSV, in file order (rows of one claim must be consecutive)."""
-    doc_path = documents if documents is not None else documents_path_for(path)
-    if documents is not None and not doc_path.is_file():
+def read_csv_input(source: Source, ctx: Any) -> Iterator[ClaimData]:
+    """The reader of the format registry: NAME.documents.csv next to a claims file is read with
+    it, unless a documents file is given for the whole run (`--documents`)."""
+    companion = None
+    if source.path is not None and not getattr(ctx, "documents_given", False):
+        companion = documents_path_for(source.path)
+    found = companion if companion is not None and companion.is_file() else None
+    yield from read_csv(source, ctx, found, find_companion=False)
+
+
+def read_csv(
+    path: Input, warn: Warn = None, documents: Path | None = None, *, find_companion: bool = True
+) -> Iterator[ClaimData]:
+    """Claims of a claims CSV, in file order (rows of one claim must be consecutive).
+
+    `documents`: a documents CSV for this file (default: NAME.documents.csv next to it)."""
+    doc_path = documents
+    if doc_path is None and find_companion and isinstance(path, Path):
+        doc_path = documents_path_for(path)
+        doc_path = doc_path if doc_path.is_file() else None
+    if doc_path is not None and not doc_path.exists():
         raise InputError("documents file not found", path=str(doc_path))
-    docs = read_documents(doc_path, warn) if doc_path.is_file() else {}
+    if doc_path is not None:  # a FIFO or device is refused, not read
+        check_input(doc_path, what="documents file")
+    docs = read_documents(doc_path, warn) if doc_path is not None else {}
     seen: dict[str, int] = {}  # claim id -> line of its first row
     claim: ClaimData | None = None
     first: dict[str, str] = {}
@@ -178,6 +199,8 @@ def read_csv(path: Path, warn: Warn = None, documents: Path | None = None) -> It
                 id=cid,
                 payer=row.get("payer") or None,
                 patient=row.get("patient") or None,
+                provider=row.get("provider") or None,
+                position=f"line {lineno}",
                 diagnoses=[  # "M54.5" or "icd9:250.00": system '' when not stated
                     dx
                     for dx in map(split_diagnosis, _SPLIT_DX.split(row.get("diagnoses", "")))
@@ -196,6 +219,7 @@ def read_csv(path: Path, warn: Warn = None, documents: Path | None = None) -> It
             f"{path}: {differing} rows repeat a claim with different claim-level cells; "
             "the first row of each claim is used"
         )
-    if warn and docs:
+    if warn and docs and doc_path is not None:
         orphans = sum(len(v) for v in docs.values())
-        warn(f"{doc_path}: {orphans} documents name a claim_id that is not in {path.name}")
+        name = Path(str(path)).name
+        warn(f"{doc_path}: {orphans} documents name a claim_id that is not in {name}")

@@ -11,10 +11,8 @@ data: `fhir_terms` reads it from the graph. File handling (Bundles, NDJSON) is i
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from .fhir_refs import Scope, Summary, as_dict, as_list, codings, text
@@ -28,6 +26,7 @@ from .model import (
     document_types,
     whole_units,
 )
+from .source import Input
 
 Warn = Callable[[str], None] | None
 
@@ -57,23 +56,6 @@ BOOLEAN_VALUE = {
 STRING_VALUE = {"prior-authorization": "number"}
 
 
-def sniff(head: str) -> str | None:
-    """'fhir' (one resource or a Bundle) or 'fhir-ndjson' (one resource a line) from the first
-    characters of a file; None when it is not FHIR JSON."""
-    text_ = head.lstrip("\ufeff \t\r\n")
-    if not text_.startswith("{") or '"resourceType"' not in text_:
-        return None
-    first, _, rest = text_.partition("\n")
-    try:
-        obj = json.loads(first)
-    except (ValueError, RecursionError):
-        return "fhir"  # not a whole object on the first line: pretty-printed (or odd) JSON
-    if not isinstance(obj, dict) or "resourceType" not in obj:
-        return None
-    # several lines that each hold a resource: bulk data; one line alone reads either way
-    return "fhir-ndjson" if rest.lstrip().startswith("{") else "fhir"
-
-
 def use_of(res: dict[str, Any]) -> str:
     """Claim.use / ExplanationOfBenefit.use: claim (default), preauthorization, predetermination."""
     return text(res.get("use")) or "claim"
@@ -93,7 +75,7 @@ class Mapper:
     """Maps Claim/ExplanationOfBenefit resources of one file; collects what it could not read
     (unknown code systems, references that lead nowhere) for one warning each per file."""
 
-    def __init__(self, path: Path, warn: Warn, fmt: str = "fhir") -> None:
+    def __init__(self, path: Input, warn: Warn, fmt: str = "fhir") -> None:
         self.path = path
         self.warn = warn
         self.fmt = fmt
@@ -169,10 +151,9 @@ class Mapper:
     def payer(
         self, claim: ClaimData, res: dict[str, Any], scope: Scope, where: str | None, rtype: str
     ) -> None:
-        """Payer evidence: a payer a system or code says (set as `payer`), and a name.
-
-        The name goes to `payer_name` for the one payer mapping; a code's payer is kept unless
-        it is only a category (commercial) and a name may say which payer of it."""
+        """Payer evidence for the one payer mapping (`payers.resolve_payer`): a payer a system
+        or code says (set as `payer`) and a name (`payer_name`), which narrows a category the
+        code says to a payer of it (private insurance + "Aetna": aetna)."""
         terms = self.terms
         implied: str | None = None
         for c in codings(res.get("type")):
@@ -206,8 +187,7 @@ class Mapper:
                 names += [n for n in [text(ident.get("value"))] if n]
             names += [n for n in [found.display] if n]
         claim.payer_name = names[0] if names else None
-        if implied and not (implied in terms.categories and claim.payer_name):
-            claim.payer = implied
+        claim.payer = implied
 
     def focal_coverage(self, res: dict[str, Any]) -> dict[str, Any] | None:
         """insurance[focal = true].coverage, else the first insurance's."""
@@ -391,14 +371,14 @@ class Mapper:
     # ----------------------------------------------------------------------------- warnings
 
     def report(self) -> None:
-        """One warning per kind of thing not read (by system URI or element, never a value)."""
+        """One warning per kind of thing not read (by element or count, never a value)."""
         if not self.warn:
             return
-        if self.systems:
-            self.warn(
-                f"{self.path}: codes of unknown systems were ignored: "
-                + ", ".join(sorted(self.systems)[:10])
-            )
+        if self.systems:  # counted, not named: a system URI is input text and may hold data
+            named = len(self.systems - {"(no system)"})
+            what = [f"{named} code system(s) claimgraph does not read"] if named else []
+            what += ["codings without a system"] if "(no system)" in self.systems else []
+            self.warn(f"{self.path}: codes of {' and '.join(what)} were ignored")
         if self.missing_count:
             more = self.missing_count - len(self.missing)
             self.warn(
@@ -416,4 +396,4 @@ class Mapper:
             self.warn(f"{self.path}: ignored: {', '.join(sorted(self.unused))}")
 
 
-__all__ = ["Mapper", "NOT_CLAIM_USES", "sniff", "use_of"]
+__all__ = ["Mapper", "NOT_CLAIM_USES", "use_of"]

@@ -7,7 +7,12 @@
   files of Patients, Coverages, Organizations or Conditions given in the same run are indexed
   first (`FhirRun.prepare`), so claims in other files resolve references to them.
 - Preauthorization and predetermination requests (Da Vinci PAS), ClaimResponses and other
-  resources are not claims: counted, and reported in one warning for the run.
+  resources are not claims: counted. A file holding no claim is named with them in the run's
+  list of inputs that are not claims (`reading.read_claims`); those in files that do hold claims
+  are reported in one warning for the run.
+
+The format registry (registry.py) reads FHIR through `read_fhir_input` and
+`read_fhir_ndjson_input`; `prepare_inputs` indexes the files of referenced resources first.
 """
 
 from __future__ import annotations
@@ -17,7 +22,6 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
@@ -34,6 +38,7 @@ from .fhir_refs import (
 from .json_claims import load_json
 from .jsonstream import iter_array, open_text, top_level_value
 from .model import ClaimData
+from .source import Input, Source
 
 Warn = Callable[[str], None] | None
 
@@ -49,16 +54,25 @@ class FhirRun:
 
     include_preauthorization: bool = False
     index: ReferenceIndex = field(default_factory=ReferenceIndex)
-    not_claims: Counter[str] = field(default_factory=Counter)
-    not_claim_files: set[str] = field(default_factory=set)
-    indexed: set[Path] = field(default_factory=set)  # read by prepare() for their references
-    reference_only: set[Path] = field(default_factory=set)  # ... and holding no claims
+    not_claims: dict[str, Counter[str]] = field(default_factory=dict)  # file -> what, count
+    indexed: set[Input] = field(default_factory=set)  # read by prepare() for their references
+    reference_only: set[Input] = field(default_factory=set)  # ... and holding no claims
 
-    def skip(self, path: Path, what: str) -> None:
-        self.not_claims[what] += 1
-        self.not_claim_files.add(str(path))
+    def skip(self, path: Input, what: str) -> None:
+        self.not_claims.setdefault(str(path), Counter())[what] += 1
 
-    def skip_resource(self, path: Path, res: dict[str, Any]) -> None:
+    def set_aside(self, path: Input) -> str | None:
+        """What a file that held no claim holds instead (its count leaves the run's warning)."""
+        found = self.not_claims.pop(str(path), None)
+        return f"FHIR resources that are not claims: {self._describe(found)}" if found else None
+
+    def _describe(self, counts: Counter[str]) -> str:
+        kinds = ", ".join(f"{n} {what}" for what, n in sorted(counts.items()))
+        if any(" with use " in k for k in counts) and not self.include_preauthorization:
+            kinds += "; --include-preauthorization checks preauthorization requests as claims"
+        return kinds
+
+    def skip_resource(self, path: Input, res: dict[str, Any]) -> None:
         rtype = res.get("resourceType")
         shown = rtype if isinstance(rtype, str) and _RESOURCE_TYPE.match(rtype) else "?"
         if shown in CLAIM_TYPES:
@@ -69,7 +83,7 @@ class FhirRun:
         """Whether a Claim/ExplanationOfBenefit is checked: claims, and PA requests if asked."""
         return use_of(res) not in NOT_CLAIM_USES or self.include_preauthorization
 
-    def prepare(self, files: Iterable[tuple[Path, str]]) -> None:
+    def prepare(self, files: Iterable[tuple[Input, str]]) -> None:
         """Index the files of referenced resources (NDJSON or single-resource JSON) first."""
         for path, fmt in files:
             try:
@@ -80,7 +94,7 @@ class FhirRun:
                 raise InputError(f"cannot read the file ({e.strerror or type(e).__name__})",
                                  path=str(path)) from None  # fmt: skip
 
-    def _prepare(self, path: Path, fmt: str) -> None:
+    def _prepare(self, path: Input, fmt: str) -> None:
         """Index one file of referenced resources (claims files are read once, later)."""
         if fmt == "fhir-ndjson" and _first_type(path) not in CLAIM_TYPES:
             claims = 0
@@ -102,21 +116,63 @@ class FhirRun:
                     self.reference_only.add(path)
 
     def report(self, warn: Warn) -> None:
-        if not warn or not self.not_claims:
+        """One warning for the resources that are not claims in files that hold claims."""
+        counts: Counter[str] = Counter()
+        for found in self.not_claims.values():
+            counts.update(found)
+        if not warn or not counts:
             return
-        total = sum(self.not_claims.values())
-        kinds = ", ".join(f"{n} {what}" for what, n in sorted(self.not_claims.items()))
-        hint = ""
-        if any(" with use " in k for k in self.not_claims) and not self.include_preauthorization:
-            hint = "; --include-preauthorization checks preauthorization requests as claims"
-        files = len(self.not_claim_files)
+        files = len(self.not_claims)
+        kinds, _, hint = self._describe(counts).partition("; ")
         warn(
-            f"{total} FHIR resources are not claims and were not checked ({kinds}; in {files} "
-            f"file{'s' if files != 1 else ''}){hint}"
+            f"{sum(counts.values())} FHIR resources are not claims and were not checked ({kinds}; "
+            f"in {files} file{'s' if files != 1 else ''}){'; ' + hint if hint else ''}"
         )
 
 
-def read_fhir(path: Path, warn: Warn = None, run: FhirRun | None = None) -> Iterator[ClaimData]:
+# ------------------------------------------------------------------ the format registry's readers
+
+
+def _run_of(run: Any) -> FhirRun:
+    """The FhirRun of a run of `reading.read_claims` (`ReadRun`), made on first use."""
+    found = run.shared.get("fhir")
+    if found is None:
+        found = run.shared["fhir"] = FhirRun(run.options.include_preauthorization)
+        run.at_end(found.report)
+    return found
+
+
+def prepare_inputs(inputs: list[tuple[Source, str]], run: Any) -> None:
+    """Before any claim is read: index the files (not standard input) of referenced resources."""
+    _run_of(run).prepare((s, fmt) for s, fmt in inputs if not s.is_stdin)
+
+
+def _finish(
+    source: Source, ctx: Any, run: FhirRun, claims: Iterator[ClaimData]
+) -> Iterator[ClaimData]:
+    """The claims of a file; when it held none, what it holds instead (for the not-claims list)."""
+    count = 0
+    for claim in claims:
+        count += 1
+        yield claim
+    if count == 0:
+        if source in run.reference_only:
+            ctx.reference_only()
+        elif (what := run.set_aside(source)) is not None:
+            ctx.nothing(what)
+
+
+def read_fhir_input(source: Source, ctx: Any) -> Iterator[ClaimData]:
+    run = _run_of(ctx.run)
+    yield from _finish(source, ctx, run, read_fhir(source, ctx, run))
+
+
+def read_fhir_ndjson_input(source: Source, ctx: Any) -> Iterator[ClaimData]:
+    run = _run_of(ctx.run)
+    yield from _finish(source, ctx, run, read_fhir_ndjson(source, ctx, run))
+
+
+def read_fhir(path: Input, warn: Warn = None, run: FhirRun | None = None) -> Iterator[ClaimData]:
     """Claims of a FHIR R4 JSON file: one Claim or ExplanationOfBenefit, or those of a Bundle."""
     run = run or FhirRun()
     if path in run.reference_only:
@@ -147,7 +203,7 @@ def read_fhir(path: Path, warn: Warn = None, run: FhirRun | None = None) -> Iter
     mapper.report()
 
 
-def _bundle(path: Path, mapper: Mapper, run: FhirRun) -> Iterator[ClaimData]:
+def _bundle(path: Input, mapper: Mapper, run: FhirRun) -> Iterator[ClaimData]:
     local = ReferenceIndex()
     claims = entries = 0
     for entry in iter_array(path, "entry", BUNDLE_SHAPE, required=False):
@@ -182,7 +238,7 @@ def _bundle(path: Path, mapper: Mapper, run: FhirRun) -> Iterator[ClaimData]:
 
 
 def read_fhir_ndjson(
-    path: Path, warn: Warn = None, run: FhirRun | None = None
+    path: Input, warn: Warn = None, run: FhirRun | None = None
 ) -> Iterator[ClaimData]:
     """Claims of a FHIR bulk data file: one resource a line (Claim, ExplanationOfBenefit)."""
     run = run or FhirRun()
@@ -212,7 +268,7 @@ def read_fhir_ndjson(
     mapper.report()
 
 
-def ndjson_resources(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+def ndjson_resources(path: Input) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, resource) of every non-blank line; errors name the line, never the text."""
     with open_text(path) as f:
         lineno = 0
@@ -244,7 +300,7 @@ def ndjson_resources(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             yield lineno, obj
 
 
-def _first_type(path: Path) -> Any:
+def _first_type(path: Input) -> Any:
     for _n, res in ndjson_resources(path):
         return res.get("resourceType")
     return None

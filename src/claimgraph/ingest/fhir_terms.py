@@ -4,8 +4,8 @@ The data is `cg:fhirSystem` of the code schemes (ontology/codes/schemes.ttl) and
 `cg:FhirCodeSystem` / `cg:FhirCode` facts of ontology/fhir.ttl: which systems hold procedure
 codes, modifiers and diagnoses, which systems or codes say the payer (the CMS Blue Button systems:
 Medicare; Source of Payment Typology coverage types), which identifier systems hold payer names.
-With ontology/payers.ttl (which payers are categories of others), only these three small
-files are parsed (once a run), never the whole knowledge graph.
+Only these two small files are parsed (once a run), never the whole knowledge graph; what a payer
+name means is the one payer mapping's (ingest/payers.py).
 """
 
 from __future__ import annotations
@@ -46,7 +46,6 @@ class FhirTerms:
     code_payer: dict[tuple[str, str], str]  # (system key, code) -> payer id
     hierarchical: frozenset[str]  # system keys whose codes cover the codes starting with them
     payer_name_systems: frozenset[str]  # identifier systems whose values are payer names
-    categories: frozenset[str]  # payer ids other payers are in (commercial): not specific
 
     def payer_of_system(self, system: Any) -> str | None:
         key = system_key(system)
@@ -85,7 +84,6 @@ def fhir_terms() -> FhirTerms:
     root = data_dir("ontology")
     parse_turtle(g, root / "codes" / "schemes.ttl")
     parse_turtle(g, root / "fhir.ttl")
-    parse_turtle(g, root / "payers.ttl")
     procedure: dict[str, str] = {}
     diagnosis: dict[str, str] = {}
     body: set[str] = set()
@@ -132,7 +130,6 @@ def fhir_terms() -> FhirTerms:
         code_payer=code_payer,
         hierarchical=frozenset(hierarchical),
         payer_name_systems=frozenset(names),
-        categories=frozenset(_local(c) for c in g.objects(None, CG.inCategory)),
     )
 
 

@@ -1,9 +1,12 @@
-"""The JSON claim contract (README, 'Claim input'): {"claims": [ {...}, ... ]}."""
+"""The JSON claim contract (README, 'Claim input'): {"claims": [ {...}, ... ]}.
+
+Readers take a `Source` (or a path): anything with `open()` and `str()`. Positions: "claim N"
+(JSON, set by reading.read_claims) and "line N" (JSON Lines, the claim's line in the file).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
@@ -18,17 +21,20 @@ from .model import (
     split_diagnosis,
 )
 from .screen import listed, shown
+from .source import Input
 
-CLAIM_KEYS = {"id", "payer", "patient", "diagnoses", "lines", "documents"}
-LINE_KEYS = {"code", "modifiers", "units", "service_date", "body_site", "description"}
+CLAIM_KEYS = {"id", "payer", "patient", "provider", "billing_provider", "diagnoses", "lines",
+              "documents"}  # fmt: skip
+LINE_KEYS = {"code", "modifiers", "units", "minutes", "service_date", "body_site", "description"}
 DOCUMENT_KEYS = {"type", "line", *DOCUMENT_FIELDS}
 DIAGNOSIS_KEYS = {"code", "system"}
 
 
-def load_json(path: Path) -> Any:
-    """Parse a JSON file; an error names the line and column, never the content."""
+def load_json(path: Input) -> Any:
+    """Parse a JSON file; a syntax error names the line and column, never the content."""
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        with path.open("rb") as f:
+            text = f.read().decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError("not UTF-8 text", path=str(path)) from None
     return loads(text, path)
@@ -57,6 +63,8 @@ def claim_from_json(obj: Any, index: int, unknown: set[str]) -> ClaimData:
     if isinstance(obj.get("patient"), dict | list):
         raise PatientNotAnId
     claim.patient = obj.get("patient")
+    provider = obj.get("billing_provider", obj.get("provider"))
+    claim.provider = str(provider) if isinstance(provider, str | int) and str(provider) else None
     claim.diagnoses = _diagnoses(_list(obj.get("diagnoses")), unknown)
     for n, ln in enumerate(_list(obj.get("lines")), 1):
         if not isinstance(ln, dict):
@@ -69,6 +77,7 @@ def claim_from_json(obj: Any, index: int, unknown: set[str]) -> ClaimData:
                 code=ln.get("code"),
                 modifiers=_list(mods) if not isinstance(mods, str) else [mods],
                 units=ln.get("units"),
+                minutes=ln.get("minutes"),
                 service_date=ln.get("service_date"),
                 body_site=ln.get("body_site"),
                 description=ln.get("description"),
@@ -126,13 +135,13 @@ def _note_unknown(unknown: set[str], obj: dict[str, Any], known: set[str], kind:
             unknown.add(f"{kind}.{name}" if name else f"{where}, key number {n}")
 
 
-def _warn_unknown(path: Path, unknown: set[str], warn: Callable[[str], None] | None) -> None:
+def _warn_unknown(path: Input, unknown: set[str], warn: Callable[[str], None] | None) -> None:
     if unknown and warn:
         warn(f"{path}: ignored {len(unknown)} field(s) outside the claim contract: "
              f"{listed(sorted(unknown))}")  # fmt: skip
 
 
-def read_json(path: Path, warn: Callable[[str], None] | None = None) -> Iterator[ClaimData]:
+def read_json(path: Input, warn: Callable[[str], None] | None = None) -> Iterator[ClaimData]:
     """Claims of a JSON file, one at a time (the file is never loaded whole).
 
     `warn(message)` is called once if fields outside the contract were ignored.
@@ -146,7 +155,7 @@ def read_json(path: Path, warn: Callable[[str], None] | None = None) -> Iterator
     _warn_unknown(path, unknown, warn)
 
 
-def read_jsonl(path: Path, warn: Callable[[str], None] | None = None) -> Iterator[ClaimData]:
+def read_jsonl(path: Input, warn: Callable[[str], None] | None = None) -> Iterator[ClaimData]:
     """Claims of a JSON Lines file: one claim object a line; blank lines are skipped."""
     unknown: set[str] = set()
     index = 0
@@ -175,6 +184,7 @@ def read_jsonl(path: Path, warn: Callable[[str], None] | None = None) -> Iterato
             except PatientNotAnId:
                 raise InputError(PATIENT_NOT_AN_ID, path=str(path), position=str(lineno)) from None
             claim.format = "jsonl"
+            claim.position = f"line {lineno}"
             yield claim
     if index == 0:
         raise InputError("empty file: expected one claim object a line", path=str(path))

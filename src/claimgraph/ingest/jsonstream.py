@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import IO, Any
 
 from ..errors import InputError
 from ..unicodecheck import json_surrogate_escape, line_col
+from .source import Input
 
 CHUNK = 1 << 16
 SURROGATE = "not valid JSON (a \\u escape is half of a UTF-16 surrogate pair, not a character)"
@@ -25,7 +25,7 @@ _DECODER = json.JSONDecoder()
 class JsonStream:
     """The text of a file, read on demand; positions are tracked as line:column."""
 
-    def __init__(self, f: IO[str], path: Path):
+    def __init__(self, f: IO[str], path: Input):
         self.f = f
         self.path = path
         self.buf = ""
@@ -108,7 +108,7 @@ class JsonStream:
             return obj
 
 
-def loads(text: str, path: Path, line: int | None = None) -> Any:
+def loads(text: str, path: Input, line: int | None = None) -> Any:
     """`json.loads` with one-line errors naming the position (`line`: the text is that line of
     the file): syntax, numbers too long for Python, nesting too deep, lone surrogates."""
 
@@ -136,11 +136,11 @@ def loads(text: str, path: Path, line: int | None = None) -> Any:
     return obj
 
 
-def open_text(path: Path) -> IO[str]:
+def open_text(path: Input) -> IO[str]:
     return path.open(encoding="utf-8-sig", newline="")
 
 
-def top_level_kind(path: Path, keys: dict[str, str]) -> str | None:
+def top_level_kind(path: Input, keys: dict[str, str]) -> str | None:
     """The kind named by the first top-level key found in `keys` (None if none, or not an object).
 
     Values of other keys are skipped; reading stops at the first decisive key.
@@ -149,7 +149,7 @@ def top_level_kind(path: Path, keys: dict[str, str]) -> str | None:
     return keys[found[0]] if found else None
 
 
-def top_level_value(path: Path, keys: set[str], decode: bool = True) -> tuple[str, Any] | None:
+def top_level_value(path: Input, keys: set[str], decode: bool = True) -> tuple[str, Any] | None:
     """(key, value) of the first top-level key in `keys`; None when there is none."""
     with open_text(path) as f:
         s = JsonStream(f, path)
@@ -167,7 +167,7 @@ def top_level_value(path: Path, keys: set[str], decode: bool = True) -> tuple[st
     return None
 
 
-def iter_array(path: Path, key: str, shape: str, *, required: bool = True) -> Iterator[Any]:
+def iter_array(path: Input, key: str, shape: str, *, required: bool = True) -> Iterator[Any]:
     """Each element of the array under top-level `key`.
 
     `shape` is the message when the file is not an object with that array (with `required`

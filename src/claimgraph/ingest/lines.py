@@ -258,13 +258,16 @@ def read_rows(
     where: str = "records",
     start: int = 1,
     source_col: str | None = None,
+    repeat_col: str | None = None,
     lower: bool = True,
     warn: Warn = None,
 ) -> Iterator[ClaimData]:
     """Claims of `rows` (one mapping of column -> value per line), in order; `where` names the
     input in errors and in `ClaimData.source`; positions are `row N` counting from `start`.
     `source_col`: a column naming each row's source instead (part of the claim's identity);
-    `lower=False`: the column names are lower case already; `warn` receives one warning
+    `repeat_col`: a column that is true on the rows of a claim whose id an earlier claim of the
+    same billing provider has (`ClaimData.repeats_id`; Spark sets it before it splits the
+    input); `lower=False`: the column names are lower case already; `warn` receives one warning
     naming values that were ignored (never the values)."""
     p = profile or claim_lines_profile()
     id_cols, provider_cols, patient_cols = (
@@ -281,10 +284,14 @@ def read_rows(
         cid = row.first(id_cols)
         origin = (text(raw.get(source_col)) or where) if source_col else where
         key = (cid, row.first(provider_cols), row.first(patient_cols), origin)
-        if claim is None or cid is None or key != current:
+        number = integer(row.first(p.line.get("number")))
+        # a line number the claim already has starts the next claim of the same id (a repeat:
+        # two claims are never merged because their ids match)
+        again = key == current and number is not None and number in numbers
+        if claim is None or cid is None or key != current or again:
             if claim is not None:
                 yield _done(claim, numbers, documents)
-            if cid is not None:
+            if cid is not None and not again:
                 if key in seen:
                     raise InputError(
                         f"rows of one claim must be consecutive (claim first seen in row "
@@ -297,6 +304,8 @@ def read_rows(
             current = key
             claim = _claim(row, p, index, n)
             claim.position, claim.source = f"row {n}", origin
+            if repeat_col:
+                claim.repeats_id = raw.get(repeat_col) is True
             if documents:  # the built-in columns: documents, diagnoses as the JSON contract's
                 claim.documents = _documents(row.cells.get(DOCUMENTS), where, f"row {n}")
                 claim.diagnoses = _contract_diagnoses(row, p.claim.get("diagnoses"), unknown)
@@ -304,7 +313,7 @@ def read_rows(
         line = _line(row, p)
         if any(v not in (None, []) for v in vars(line).values()):
             claim.lines.append(line)
-            numbers.append(integer(row.first(p.line.get("number"))))
+            numbers.append(number)
         for dx in _diagnoses(row, p.line.get("diagnoses"), p.line.get("diagnosis_versions"), p):
             if dx not in claim.diagnoses:
                 claim.diagnoses.append(dx)

@@ -19,6 +19,7 @@ from typing import Any
 from rdflib import RDF, XSD, Graph, Literal, URIRef
 from rdflib.term import Node
 
+from ..errors import InputError
 from ..namespaces import (
     CG,
     claim_iri,
@@ -27,6 +28,7 @@ from ..namespaces import (
     modifier_iri,
     payer_iri,
     procedure_code_iri,
+    snomed_concept_iri,
 )
 
 Triple = tuple[Node, Node, Node]
@@ -180,6 +182,12 @@ class ClaimData:
     filing_indicator: str | None = None
     format: str | None = None  # input format the claim was read from (what it can carry)
     use: str | None = None  # "claim" (default), "preauthorization", "predetermination"
+    # X12: the interchange, transaction and billing-provider loop the claim sits in
+    # ("ISA 000000905/ST 0021/HL 1"); part of the identity with source and position.
+    envelope: str | None = None
+    # Set by ingest.read_claims: an earlier claim of the same billing provider in the input has
+    # the same id (STRUCT-03, a resubmission or a duplicate).
+    repeats_id: bool = False
 
     @property
     def key(self) -> str:
@@ -193,12 +201,14 @@ class ClaimData:
 
 
 def assign_uid(claim: ClaimData, source: str) -> ClaimData:
-    """Set `source`, a default `position` and the `uid` (a hash of source and position)."""
+    """Set `source`, a default `position` and the `uid` (a hash of source, envelope and
+    position)."""
     import hashlib
 
     claim.source = claim.source or source
     claim.position = claim.position or f"claim {claim.index}"
-    digest = hashlib.blake2b(f"{claim.source}\0{claim.position}".encode(), digest_size=8)
+    where = f"{claim.source}\0{claim.envelope or ''}\0{claim.position}"
+    digest = hashlib.blake2b(where.encode(), digest_size=8)
     claim.uid = digest.hexdigest()
     return claim
 
@@ -216,7 +226,8 @@ _T = {name: str(CG[name]) for name in (
     "billingProvider",
     "hasDiagnosis", "primaryDiagnosis", "hasLine", "lineNumber", "procedureCode", "modifier",
     "units", "unitBasis", "serviceDate", "bodySite", "description", "hasDocument",
-    "documentType", "forLine", "placeOfService", "bodySiteCode",
+    "documentType", "forLine", "placeOfService", "bodySiteCode", "repeatsClaimId",
+    "billedMinutes",
 )}  # fmt: skip
 _FIELD = {name: str(iri) for name, iri in DOCUMENT_FIELDS.items()}
 _ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -275,6 +286,20 @@ def _iso_date(value: str) -> str | None:
     return None
 
 
+def _body_site_code(claim: ClaimData, line: int, value: Any) -> str:
+    """The line's body site IRI, refused unless it is a SNOMED CT concept IRI: it is the one
+    IRI written as the input gives it (namespaces.snomed_concept_iri)."""
+    iri = snomed_concept_iri(value)
+    if iri is None:
+        raise InputError(
+            f"line {line}: the body site code is not a SNOMED CT concept IRI "
+            "(http://snomed.info/id/ and digits)",
+            path=claim.source,
+            position=claim.position,
+        )
+    return iri
+
+
 def plain_triples(claim: ClaimData) -> Iterator[PlainTriple]:
     """The triples of one claim in the claimgraph vocabulary, as plain strings."""
     T = _T
@@ -288,6 +313,8 @@ def plain_triples(claim: ClaimData) -> Iterator[PlainTriple]:
         yield c, T["payer"], _iri(payer_iri, claim.payer)
     if claim.patient not in (None, ""):
         yield c, T["patientId"], (str(claim.patient), None)
+    if claim.repeats_id:
+        yield c, T["repeatsClaimId"], ("true", _XSD + "boolean")
     for i, (system, code) in enumerate(claim.diagnoses):
         dx = _iri(diagnosis_iri, code, system)
         yield c, T["hasDiagnosis"], dx
@@ -307,6 +334,8 @@ def plain_triples(claim: ClaimData) -> Iterator[PlainTriple]:
             yield ln, T["units"], value_term(whole_units(line.units))
         if isinstance(line.unit_basis, str) and line.unit_basis.strip():
             yield ln, T["unitBasis"], (line.unit_basis.strip().upper(), None)
+        if line.minutes is not None:
+            yield ln, T["billedMinutes"], value_term(line.minutes)
         if line.service_date is not None:
             yield ln, T["serviceDate"], date_term(line.service_date)
         if line.body_site:
@@ -316,7 +345,7 @@ def plain_triples(claim: ClaimData) -> Iterator[PlainTriple]:
         if line.place_of_service:
             yield ln, T["placeOfService"], (str(line.place_of_service), None)
         if line.body_site_code:
-            yield ln, T["bodySiteCode"], str(line.body_site_code)
+            yield ln, T["bodySiteCode"], _body_site_code(claim, n, line.body_site_code)
     for n, doc in enumerate(claim.documents, start=1):
         d = f"{c}/document/{n}"  # namespaces.document_iri
         yield c, T["hasDocument"], d

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from ..errors import ClaimgraphError, InputError
 from .model import ClaimData
 
 if TYPE_CHECKING:
+    from .source import Source
     from .tabular import Profile
 
 Warn = Callable[[str], None] | None
@@ -39,14 +40,24 @@ def require_pyarrow(what: str = "Parquet") -> Any:
     return pyarrow
 
 
+def read_parquet_input(source: Source, ctx: Any) -> Iterator[ClaimData]:
+    """The reader of the format registry (standard input is spooled first: `seeks`)."""
+    with source.open_binary() as f:
+        yield from read_parquet(f, ctx.warn, ctx.run.options.profile, where=str(source))
+
+
 def read_parquet(
-    path: Path, warn: Warn = None, profile: Profile | None = None
+    path: Path | IO[bytes],
+    warn: Warn = None,
+    profile: Profile | None = None,
+    *,
+    where: str | None = None,
 ) -> Iterator[ClaimData]:
     """Claims of a Parquet file of claim lines, in file order (positions `row N`)."""
     require_pyarrow()
     import pyarrow.parquet as pq
 
-    where = str(path)
+    where = where or str(path)
     try:
         reader = pq.ParquetFile(path)
     except Exception:  # pyarrow raises ArrowInvalid, OSError ... for a damaged file

@@ -14,7 +14,6 @@ import logging
 import re
 from collections.abc import Callable, Iterator
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
@@ -27,6 +26,7 @@ from ..unicodecheck import SURROGATE_ESCAPE, line_of, rdf_surrogate_escape
 from .jsonstream import loads
 from .model import DOCUMENT_FIELDS, ClaimData, DocumentData, LineData
 from .screen import listed
+from .source import Input
 
 INPUT_BASE = BASE + "input/"
 FORMATS = {"turtle": "Turtle", "nt": "N-Triples", "json-ld": "JSON-LD"}
@@ -40,16 +40,18 @@ _INTEGER_TYPES = {
 _NUMBERED = re.compile(r"/([0-9]+)$")
 _NO_ID = re.compile(r"^" + re.escape(str(CLAIM)) + r"%23([0-9]+)$")
 
-CLAIM_PROPS = {RDF.type, CG.claimId, CG.payer, CG.patientId, CG.hasDiagnosis,
-               CG.primaryDiagnosis, CG.hasLine, CG.hasDocument}  # fmt: skip
+# cg:repeatsClaimId is known but not read: the reader of this run decides repeats.
+CLAIM_PROPS = {RDF.type, CG.claimId, CG.payer, CG.patientId, CG.billingProvider, CG.hasDiagnosis,
+               CG.primaryDiagnosis, CG.hasLine, CG.hasDocument, CG.repeatsClaimId}  # fmt: skip
 LINE_PROPS = {RDF.type, CG.lineNumber, CG.procedureCode, CG.modifier, CG.units, CG.serviceDate,
-              CG.bodySite, CG.description, CG.placeOfService, CG.bodySiteCode}  # fmt: skip
+              CG.bodySite, CG.description, CG.placeOfService, CG.bodySiteCode,
+              CG.billedMinutes}  # fmt: skip
 DOCUMENT_PROPS = {RDF.type, CG.documentType, CG.forLine, *DOCUMENT_FIELDS.values()}
 
 Warn = Callable[[str], None] | None
 
 
-def _read_text(path: Path, fmt: str) -> str:
+def _read_text(path: Input, fmt: str) -> str:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
@@ -97,7 +99,7 @@ def remote_context(node: Any) -> str | None:
     return None
 
 
-def _check_contexts(node: Any, path: Path) -> None:
+def _check_contexts(node: Any, path: Input) -> None:
     """Refuse any @context that is (or lists) a URL string, and @import: nothing is fetched."""
     refused = remote_context(node)
     if refused == "@import":
@@ -109,7 +111,7 @@ def _check_contexts(node: Any, path: Path) -> None:
         )
 
 
-def _parse_ntriples(text: str, path: Path, graph: Graph) -> None:
+def _parse_ntriples(text: str, path: Input, graph: Graph) -> None:
     """Line by line, so an error can name its line."""
     from rdflib.plugins.parsers.ntriples import NTGraphSink, W3CNTriplesParser
 
@@ -136,13 +138,13 @@ def quiet_rdflib() -> Iterator[None]:
         logger.setLevel(level)
 
 
-def parse_rdf(path: Path, fmt: str) -> Graph:
+def parse_rdf(path: Input, fmt: str) -> Graph:
     """The triples of an RDF claim file; errors name file and line, never content."""
     with quiet_rdflib():
         return _parse_rdf(path, fmt)
 
 
-def _parse_rdf(path: Path, fmt: str) -> Graph:
+def _parse_rdf(path: Input, fmt: str) -> Graph:
     text = _read_text(path, fmt)
     graph = Graph()
     try:
@@ -263,11 +265,13 @@ class _Reader:
         cid = self.one(c, CG.claimId)
         payer = self.one(c, CG.payer)
         patient = self.one(c, CG.patientId)
+        provider = self.one(c, CG.billingProvider)
         claim = ClaimData(
             index=index,
             id=plain(cid) if cid is not None else None,
             payer=_local(payer, str(PAYER)) if payer is not None else None,
             patient=plain(patient) if patient is not None else None,
+            provider=str(plain(provider)) if provider is not None else None,
         )
         primary = self.one(c, CG.primaryDiagnosis)
         dx = sorted(g.objects(c, CG.hasDiagnosis), key=lambda n: (n != primary, str(n)))
@@ -285,11 +289,13 @@ class _Reader:
             text = self.one(ln, CG.description)
             pos = self.one(ln, CG.placeOfService)
             site_code = self.one(ln, CG.bodySiteCode)
+            minutes = self.one(ln, CG.billedMinutes)
             claim.lines.append(
                 LineData(
                     code=_code(code)[1] if code is not None else None,
                     modifiers=sorted(_local(m, str(MODIFIER)) for m in g.objects(ln, CG.modifier)),
                     units=plain(units) if units is not None else None,
+                    minutes=plain(minutes) if minutes is not None else None,
                     service_date=plain(date) if date is not None else None,
                     body_site=plain(site) if site is not None else None,
                     description=plain(text) if text is not None else None,
@@ -316,7 +322,7 @@ class _Reader:
         return claim
 
 
-def claims_from_graph(graph: Graph, path: Path, warn: Warn = None) -> Iterator[ClaimData]:
+def claims_from_graph(graph: Graph, path: Input, warn: Warn = None) -> Iterator[ClaimData]:
     """The cg:Claim nodes of a graph as ClaimData, ordered by claim id (RDF has no order)."""
     reader = _Reader(graph)
     nodes = sorted(
@@ -340,8 +346,21 @@ def claims_from_graph(graph: Graph, path: Path, warn: Warn = None) -> Iterator[C
              f"{listed(what)}")  # fmt: skip
 
 
-def read_rdf(path: Path, fmt: str, warn: Warn = None) -> Iterator[ClaimData]:
+def read_rdf(path: Input, fmt: str, warn: Warn = None) -> Iterator[ClaimData]:
+    """The claims of an RDF file (`fmt`: turtle, nt or json-ld); positions "claim N"."""
     graph = parse_rdf(path, fmt)
     with quiet_rdflib():
         claims = list(claims_from_graph(graph, path, warn))
     yield from claims
+
+
+def read_turtle(source: Input, warn: Warn = None) -> Iterator[ClaimData]:
+    return read_rdf(source, "turtle", warn)
+
+
+def read_ntriples(source: Input, warn: Warn = None) -> Iterator[ClaimData]:
+    return read_rdf(source, "nt", warn)
+
+
+def read_jsonld(source: Input, warn: Warn = None) -> Iterator[ClaimData]:
+    return read_rdf(source, "json-ld", warn)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
 from .model import ClaimData, assign_uid
-from .payers import payer_from_name
+from .payers import resolve_payer
 
 if TYPE_CHECKING:
     from .tabular import Profile
@@ -116,10 +116,15 @@ def _profile_arg(profile: str | Profile) -> str | None:
 
 
 def _finished(claims: Iterator[ClaimData], where: str) -> Iterator[ClaimData]:
-    """Each claim as `ingest.read_claims` leaves it: payer from its name, source, uid."""
+    """Each claim as `ingest.read_claims` leaves it: its payer resolved, its repeat flag (a
+    claim id an earlier claim of the same billing provider has), source and uid."""
+    from .identity import SeenIds
+
+    seen = SeenIds()
     for claim in claims:
-        if claim.payer is None and claim.payer_name:
-            claim.payer = payer_from_name(claim.payer_name)
+        resolve_payer(claim, None)
+        if isinstance(claim.id, str) and claim.id:
+            claim.repeats_id = seen.add(claim.provider, claim.id)
         if not claim.uid:
             assign_uid(claim, claim.source or where)
         yield claim

@@ -24,9 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from ..namespaces import icd10cm_dotted
+from ..fileio import MAX_MAPPING_BYTES, read_text_file
+from ..namespaces import icd9cm_dotted, icd10cm_dotted
 from .csv_claims import number_or_text
 from .model import ClaimData, LineData, whole_units
+from .source import Input, Source
 
 Warn = Callable[[str], None] | None
 
@@ -74,7 +76,7 @@ def load_profile(name_or_path: str) -> Profile:
     if name_or_path in builtin:
         return builtin[name_or_path]
     path = Path(name_or_path)
-    if not path.is_file():
+    if not path.exists():
         names = ", ".join(sorted(builtin))
         raise InputError(f"no such profile or mapping file (built-in profiles: {names})",
                          path=name_or_path)  # fmt: skip
@@ -85,11 +87,11 @@ def load_profile(name_or_path: str) -> Profile:
 def _load(path: Path) -> Profile:
     where = str(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_text_file(path, max_bytes=MAX_MAPPING_BYTES, what="mapping file"))
     except tomllib.TOMLDecodeError as e:
         raise InputError(f"invalid TOML ({str(e).split(' (')[0]})", path=where) from None
-    except (OSError, UnicodeDecodeError):
-        raise InputError("cannot read the mapping file as UTF-8 text", path=where) from None
+    except OSError:
+        raise InputError("cannot read the mapping file", path=where) from None
     unknown = sorted(set(data) - _KEYS)
     if unknown:
         raise InputError(f"unknown keys in the mapping: {', '.join(unknown)}", path=where)
@@ -208,12 +210,10 @@ def _diagnoses(
 
 
 def _dotted(code: str, system: str) -> str:
-    from .x12 import icd9_dotted
-
-    return icd10cm_dotted(code) if system == "icd10cm" else icd9_dotted(code)
+    return icd10cm_dotted(code) if system == "icd10cm" else icd9cm_dotted(code)
 
 
-def _rows(path: Path, p: Profile) -> Iterator[tuple[int, _Row]]:
+def _rows(path: Input, p: Profile) -> Iterator[tuple[int, _Row]]:
     try:
         with path.open(encoding="utf-8-sig", newline="") as f:
             first = f.readline()
@@ -249,7 +249,29 @@ def _rows(path: Path, p: Profile) -> Iterator[tuple[int, _Row]]:
         raise InputError("not UTF-8 text", path=str(path)) from None
 
 
-def read_table(path: Path, profile: Profile, warn: Warn = None) -> Iterator[ClaimData]:
+def read_table_input(source: Source, ctx: Any) -> Iterator[ClaimData]:
+    """The reader of the format registry: the run's --profile, else the built-in profile the
+    format is named after (rif-carrier, told by the header)."""
+    profile = ctx.run.options.profile
+    if profile is None:
+        if ctx.format.name not in builtin_profiles():
+            raise InputError("tabular claims need a column mapping: give --profile NAME|FILE",
+                             path=str(source))  # fmt: skip
+        profile = load_profile(ctx.format.name)
+    ctx.log.formats[str(source)] = profile.format  # what it can carry: the mapping's format
+    yield from read_table(source, profile, ctx)
+
+
+def has_columns(head: str, profile: Profile) -> bool:
+    """Whether the header (first line) names a column of `profile` (so reading it with the
+    mapping says which columns are missing, if any)."""
+    first = head.lstrip("\ufeff").partition("\n")[0].rstrip("\r")
+    if not any(d in first for d in DELIMITERS):
+        return False
+    return bool(set(_split_header(first)) & profile.columns())
+
+
+def read_table(path: Input, profile: Profile, warn: Warn = None) -> Iterator[ClaimData]:
     """Claims of a delimited file read with `profile`, in file order."""
     p = profile
     seen: dict[str, int] = {}

@@ -1,30 +1,41 @@
-"""X12 005010X222A2 (837P professional claim) interchanges as ClaimData (docs/formats.md).
+"""X12 005010X222 (837P professional claim) interchanges as ClaimData (docs/formats.md).
 
-A small segment reader: the separators come from the ISA (element separator at position 3,
-component separator ISA16, segment terminator right after it; the ISA is 106 characters), the
-envelopes are checked (every ST has its SE with the right segment count, GS/GE, ISA/IEA), and
-only the segments claimgraph maps are interpreted. Errors name the segment number, never its
-content. The file is read in chunks; claims are yielded as they are completed.
+Segments come from x12segments (separators from the ISA, linear-time cutting). Envelopes
+(ISA/IEA, GS/GE, ST/SE) are followed but never stop the reading: a count or control number
+that does not match, a missing SE/GE/IEA, a missing last terminator or a segment that cannot be
+parsed is a finding of STRUCT-04 about the file (`ReadContext.finding`) with its segment number,
+and the claims are read and checked all the same. A claim with a segment that cannot be parsed
+is left out and reported (the STRUCT-04 part for unreadable claims); the others are read.
+
+Each transaction set is identified by ST01 and its implementation guide (ST03, else GS08):
+837P (005010X222) is read; 837I, 837D, 835, 999, 277, version 4010 and others are refused with
+a line naming what they are (ontology/formats.ttl), transaction by transaction. Only the
+segments claimgraph maps are interpreted. Messages name segment numbers, never content.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+import secrets
+from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from ..errors import InputError
+from ..namespaces import icd9cm_dotted
+from .facts import transaction_type
 from .model import ClaimData, DocumentData, LineData
-from .payers import payer_from_x12
+from .source import Source
+from .x12segments import Segment, SegmentStream, Separators, error, read_isa
 
-Warn = Callable[[str], None] | None
+RULE = "STRUCT-04"  # the X12 envelope is well formed (a reader-checked rule)
+UNREADABLE_CLAIM = "STRUCT-04-unreadable-claim"  # its part for a claim that could not be read
 
-ISA_LENGTH = 106
-CHUNK = 1 << 16
+# The key of the dependents' patient ids: random, made once per run (process), held only in
+# memory. One dependent is one patient across the files of a run; across runs the ids differ.
+_DEPENDENT_KEY = secrets.token_bytes(32)
+
 # HI qualifiers of diagnosis codes: ICD-10-CM (ABK principal, ABF other), ICD-9-CM (BK, BF).
 DIAGNOSIS_QUALIFIERS = {"ABK": "icd10cm", "ABF": "icd10cm", "BK": "icd9cm", "BF": "icd9cm"}
 # LQ02 form identifiers of the oxygen certificate of medical necessity (CMS-484, "DME 484.03";
@@ -32,76 +43,10 @@ DIAGNOSIS_QUALIFIERS = {"ABK": "icd10cm", "ABF": "icd10cm", "BK": "icd9cm", "BF"
 # (mm Hg), 1B oxygen saturation (%), 1C date of the test.
 OXYGEN_CMN_FORMS = {"484", "484.2", "484.03", "484.3", "04.03"}
 OXYGEN_CMN_QUESTIONS = {"1A": "pao2", "1B": "spo2", "1C": "date"}
+MINUTES = "MJ"  # SV103 unit basis: minutes (anesthesia); UN is units
 _QUALIFIED = re.compile(r"^(?:HC|ER|IV|WK|ABK|ABF|BK|BF|[A-Z]{2,3})([^A-Za-z0-9 ])")
-
-
-@dataclass
-class Segment:
-    number: int  # 1-based position in the interchange file
-    id: str
-    elements: list[str] = field(default_factory=list)  # elements[0] is the segment id
-
-    def get(self, i: int) -> str:
-        return self.elements[i].strip() if i < len(self.elements) else ""
-
-
-@dataclass
-class Separators:
-    element: str
-    component: str
-    segment: str
-
-
-def _error(path: Path, message: str, number: int) -> InputError:
-    return InputError(message, path=str(path), position=f"segment {number}")
-
-
-def read_isa(head: str, path: Path) -> Separators:
-    """The separators an ISA declares; a malformed ISA is an error at segment 1."""
-    if not head.startswith("ISA"):
-        raise _error(path, "not an X12 interchange (it must start with ISA)", 1)
-    if len(head) < ISA_LENGTH:
-        raise _error(path, f"the ISA segment must be {ISA_LENGTH} characters", 1)
-    element = head[3]
-    parts = head[:ISA_LENGTH].split(element)
-    segment = head[ISA_LENGTH - 1]
-    if element.isalnum() or element.isspace() or len(parts) != 17 or len(parts[16]) != 2:
-        raise _error(path, f"the ISA segment must be {ISA_LENGTH} characters with 16 elements", 1)
-    component = parts[16][0]
-    if len({element, component, segment}) != 3 or component.isalnum() or segment.isalnum():
-        raise _error(path, "the ISA declares unusable separators", 1)
-    return Separators(element, component, segment)
-
-
-def segments(f: IO[str], path: Path) -> Iterator[tuple[Segment, Separators]]:
-    """Every segment of an interchange file, in order, read in chunks."""
-    try:
-        buf = f.read(CHUNK).lstrip("\ufeff \t\r\n")
-    except UnicodeDecodeError:
-        raise _error(path, "not UTF-8 text", 1) from None
-    if not buf.strip():
-        raise InputError("empty file: expected an X12 interchange", path=str(path))
-    seps = read_isa(buf, path)
-    number = 0
-    while True:
-        parts = buf.split(seps.segment)
-        buf = parts.pop()  # an incomplete segment: wait for more text
-        for text in parts:
-            text = text.strip("\r\n \t")
-            if not text:
-                continue
-            number += 1
-            elements = text.split(seps.element)
-            yield Segment(number, elements[0].strip(), elements), seps
-        try:
-            more = f.read(CHUNK)
-        except UnicodeDecodeError:
-            raise _error(path, "not UTF-8 text", number + 1) from None
-        if not more:
-            break
-        buf += more
-    if buf.strip("\r\n \t"):
-        raise _error(path, "the last segment has no segment terminator (truncated?)", number + 1)
+_SAFE = re.compile(r"^[0-9A-Z]{1,12}$")
+READS = "claimgraph reads 837P professional claims (005010X222)"
 
 
 def _date(value: str) -> str | None:
@@ -118,33 +63,44 @@ def _number(value: str) -> Any:
         d = Decimal(value)
     except InvalidOperation:
         return value
+    if not d.is_finite():
+        return value
     return int(d) if d == d.to_integral_value() else d
 
 
-def icd9_dotted(code: str) -> str:
-    """ICD-9-CM with its dot: 51881 -> 518.81, E8888 -> E888.8, V7389 -> V73.89."""
-    code = code.strip().upper().replace(".", "")
-    head = 4 if code.startswith("E") else 3
-    return code if len(code) <= head else f"{code[:head]}.{code[head:]}"
+def describe_transaction(st01: str, guide: str) -> tuple[bool, str]:
+    """(readable, what it is) for an ST01 and its ST03/GS08."""
+    found = transaction_type(st01, guide)
+    if found is not None:
+        return found.readable, found.label
+    if st01 == "837":
+        version = f" ({guide})" if _SAFE.match(guide) else ""
+        return False, f"an 837 transaction of an unrecognised version{version}"
+    shown = f" {st01}" if _SAFE.match(st01) else ""
+    return False, f"an X12{shown} transaction set that is not a claim"
 
 
-class _Transaction:
+class _Claims:
     """The claims of one 837P transaction set, built segment by segment."""
 
-    def __init__(self, path: Path, warn: Warn, seps: Separators):
-        self.path = path
-        self.warn = warn
+    def __init__(self, seps: Separators, envelope: str):
         self.seps = seps
+        self.envelope = envelope  # "ISA .../GS .../ST ..."
         self.claim: ClaimData | None = None
         self.line: LineData | None = None
         self.cmn: DocumentData | None = None
+        self.provider: str | None = None
+        self.provider_loop: str = ""
         self.subscriber: str | None = None
         self.payer_name: str | None = None
         self.filing: str | None = None
         self.dependent: list[str] | None = None  # name parts and birth date of a 2010CA patient
         self.dependent_id: str | None = None
+        self.hl_level = ""
         self.other_separator = False
+        self.split_qualifiers = False
         self.qualifiers: set[str] = set()
+        self.broken: Segment | None = None  # the unreadable segment of the current claim
 
     def components(self, element: str) -> list[str]:
         if self.seps.component in element:
@@ -160,12 +116,17 @@ class _Transaction:
             return self.subscriber
         if self.dependent_id:
             return self.dependent_id
-        # 5010 identifies a dependent through the subscriber; keep dependents apart.
-        digest = hashlib.sha256("|".join(self.dependent).encode()).hexdigest()[:12]
+        # 5010 identifies a dependent through the subscriber; keep dependents apart by a keyed
+        # hash of name and birth date (docs/formats.md): unkeyed, it could be brute-forced.
+        parts = "\0".join(p or "" for p in self.dependent).encode()
+        digest = hmac.new(_DEPENDENT_KEY, parts, hashlib.sha256).hexdigest()[:16]
         return f"{self.subscriber or ''}:{digest}"
 
     def finish(self) -> ClaimData | None:
         claim, self.claim, self.line, self.cmn = self.claim, None, None, None
+        if claim is not None and self.broken is not None:
+            self.broken = None
+            return None  # reported when the broken segment was met
         return claim
 
     def segment(self, seg: Segment, index: int) -> ClaimData | None:
@@ -175,38 +136,48 @@ class _Transaction:
         if sid == "HL":
             done = self.finish()
             level = seg.get(3)
+            self.hl_level = level
+            if level == "20":
+                self.provider, self.provider_loop = None, seg.get(1)
             if level in ("20", "22"):
                 self.subscriber = self.payer_name = self.filing = None
                 self.dependent = self.dependent_id = None
             if level == "23":
                 self.dependent, self.dependent_id = [], None
-        elif self.claim is None:
-            self.header(seg)
         elif sid == "CLM":
             done = self.finish()
-        if sid == "CLM":
             self.claim = ClaimData(
                 index=index,
                 id=seg.get(1) or None,
-                payer=payer_from_x12(self.payer_name, self.filing),
                 patient=self.patient(),
+                provider=self.provider,
+                payer_name=self.payer_name,
+                filing_indicator=self.filing,
+                position=f"segment {seg.number}",
+                envelope=f"{self.envelope}/HL {self.provider_loop}",
             )
-        elif self.claim is not None:
+        elif self.claim is None:
+            self.header(seg)
+        elif self.broken is None:
             self.claim_segment(seg)
         return done
 
     def header(self, seg: Segment) -> None:
-        """Subscriber and patient loops (2000B/2010BA/2010BB, 2000C/2010CA)."""
-        if seg.id == "SBR":
+        """Billing provider (2010AA), subscriber and patient loops (2000B/2010BA/2010BB,
+        2000C/2010CA)."""
+        sid, qualifier = seg.id, seg.get(1)
+        if sid == "NM1" and qualifier == "85" and self.hl_level == "20":
+            self.provider = seg.get(9) or None
+        elif sid == "SBR":
             self.filing = seg.get(9) or None
-        elif seg.id == "NM1" and seg.get(1) == "IL":
+        elif sid == "NM1" and qualifier == "IL":
             self.subscriber = seg.get(9) or None
-        elif seg.id == "NM1" and seg.get(1) == "PR":
+        elif sid == "NM1" and qualifier == "PR":
             self.payer_name = seg.get(3) or None
-        elif seg.id == "NM1" and seg.get(1) == "QC" and self.dependent is not None:
+        elif sid == "NM1" and qualifier == "QC" and self.dependent is not None:
             self.dependent_id = seg.get(9) or None
             self.dependent.extend([seg.get(3), seg.get(4), seg.get(5)])
-        elif seg.id == "DMG" and self.dependent is not None:
+        elif sid == "DMG" and self.dependent is not None:
             self.dependent.append(seg.get(2))
 
     def claim_segment(self, seg: Segment) -> None:
@@ -215,13 +186,18 @@ class _Transaction:
         assert claim is not None
         sid = seg.id
         if sid == "HI" and self.line is None:
-            for element in seg.elements[1:]:
-                parts = self.components(element.strip())
+            elements = [e.strip() for e in seg.elements[1:]]
+            for i, element in enumerate(elements):
+                parts = self.components(element)
+                if len(parts) == 1 and parts[0] in DIAGNOSIS_QUALIFIERS and i + 1 < len(elements):
+                    # HI*BK*8901: qualifier and code as two elements, as some files write them
+                    parts = [parts[0], elements[i + 1]]
+                    self.split_qualifiers = True
                 system = DIAGNOSIS_QUALIFIERS.get(parts[0])
                 if system and len(parts) > 1 and parts[1].strip():
                     code = parts[1].strip()
                     claim.diagnoses.append(
-                        (system, icd9_dotted(code) if system == "icd9cm" else code)
+                        (system, icd9cm_dotted(code) if system == "icd9cm" else code)
                     )
         elif sid == "LX":
             self.line = LineData()
@@ -230,14 +206,7 @@ class _Transaction:
         elif self.line is None:
             return
         elif sid == "SV1":
-            parts = self.components(seg.get(1))
-            if parts[0] == "HC":
-                self.line.code = parts[1].strip() if len(parts) > 1 else None
-                self.line.modifiers = [m.strip() for m in parts[2:6] if m.strip()]
-            else:
-                self.qualifiers.add(parts[0][:3])
-            units = seg.get(4)
-            self.line.units = _number(units) if units else None
+            self.service_line(seg, self.line)
         elif sid == "DTP" and seg.get(1) == "472":
             self.line.service_date = _date(seg.get(3))
         elif sid == "CR3" and seg.get(3):
@@ -254,6 +223,22 @@ class _Transaction:
             if name and answer:
                 self.cmn.fields[name] = _date(answer) if name == "date" else _number(answer)
 
+    def service_line(self, seg: Segment, line: LineData) -> None:
+        """SV101 HC:code:mod1..mod4, SV103 unit basis (UN units, MJ minutes), SV104 quantity."""
+        parts = self.components(seg.get(1))
+        if parts[0] == "HC":
+            line.code = parts[1].strip() if len(parts) > 1 and parts[1].strip() else None
+            line.modifiers = [m.strip() for m in parts[2:6] if m.strip()]
+        elif parts[0]:
+            self.qualifiers.add(parts[0][:3])
+        basis = seg.get(3).upper() or None
+        quantity = seg.get(4)
+        line.unit_basis = basis
+        if basis == MINUTES:
+            line.minutes = _number(quantity) if quantity else None
+        else:
+            line.units = _number(quantity) if quantity else None
+
     def document(self, dtype: str, fields: dict[str, Any]) -> DocumentData:
         assert self.claim is not None
         doc = DocumentData(type=dtype, line=len(self.claim.lines), fields=fields)
@@ -261,87 +246,186 @@ class _Transaction:
         return doc
 
 
-def read_x12(path: Path, warn: Warn = None) -> Iterator[ClaimData]:
-    """Claims of an 837P interchange, in file order; envelope errors name the segment."""
+class _Interchange:
+    """The envelope state of a file: which interchange, group and transaction set is open."""
+
+    def __init__(self) -> None:
+        self.isa: Segment | None = None
+        self.gs: Segment | None = None
+        self.st: Segment | None = None
+        self.groups = 0  # GS of the open interchange
+        self.sets = 0  # ST of the open group
+        self.tx: _Claims | None = None  # the open 837P transaction (None: none or refused)
+
+
+def read_x12(source: Source, ctx: Any) -> Iterator[ClaimData]:
+    """Claims of an X12 file, in file order (see the module docstring).
+
+    `ctx` is a `reading.ReadContext`: it receives warnings, STRUCT-04 findings and the
+    transactions refused."""
+    name = str(source)
+    head = source.head().text  # the input is opened once (standard input is a stream)
+    if not head.strip():
+        raise error(name, "empty file: expected an X12 interchange", 1)
+    if not head.lstrip("\ufeff \t\r\n").startswith("ISA"):
+        # GS or ST segments without an interchange around them: no claims claimgraph reads
+        # (named as such; in a folder, the other files are still read)
+        ctx.refuse("not an X12 interchange (it must start with ISA)", "segment 1")
+        return
+    seps = read_isa(head, name)
+    if seps.isa_length != 106:
+        ctx.finding(
+            RULE,
+            "segment 1",
+            defect=f"the ISA segment is {seps.isa_length} characters long, not 106",
+        )
+    with source.open("r", encoding="utf-8-sig", newline="") as f:
+        stream = SegmentStream(f, name, seps)
+        yield from _read(stream, seps, ctx)
+        if stream.unterminated:
+            ctx.finding(RULE, f"segment {stream.count}",
+                        defect="the last segment has no segment terminator")  # fmt: skip
+
+
+def _read(stream: SegmentStream, seps: Separators, ctx: Any) -> Iterator[ClaimData]:
+    env = _Interchange()
     index = 0
-    tx: _Transaction | None = None
-    st_number = 0
-    st_control = ""
-    groups = transactions = 0
-    in_group = in_interchange = False
     notes: set[str] = set()
     last = 0
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        for seg, seps in segments(f, path):
-            last = seg.number
-            sid = seg.id
-            if sid == "ISA":
-                if in_interchange:
-                    raise _error(path, "ISA inside an interchange (IEA missing)", seg.number)
-                in_interchange, groups = True, 0
-            elif not in_interchange:
-                raise _error(path, "segment outside an interchange (ISA missing)", seg.number)
-            elif sid == "GS":
-                if in_group:
-                    raise _error(path, "GS inside a functional group (GE missing)", seg.number)
-                in_group, transactions, groups = True, 0, groups + 1
-                version = seg.get(8)
-                if version and not version.startswith("005010X222"):
-                    raise _error(path, "not an 837P 005010X222 functional group", seg.number)
-            elif sid == "ST":
-                if tx is not None:
-                    raise _error(path, "ST inside a transaction set (SE missing)", seg.number)
-                if not in_group:
-                    raise _error(path, "ST outside a functional group (GS missing)", seg.number)
-                if seg.get(1) != "837":
-                    raise _error(path, "not an 837 transaction set", seg.number)
-                tx, st_number, st_control = _Transaction(path, warn, seps), seg.number, seg.get(2)
-                transactions += 1
-            elif sid == "SE":
-                if tx is None:
-                    raise _error(path, "SE without ST", seg.number)
-                claim = tx.finish()
-                if claim is not None:
-                    yield claim
-                count = seg.number - st_number + 1
-                if seg.get(1) != str(count):
-                    raise _error(
-                        path, f"SE segment count must be {count} (the segments ST to SE)",
-                        seg.number,
-                    )  # fmt: skip
-                if seg.get(2) != st_control:
-                    raise _error(path, "SE control number differs from its ST", seg.number)
-                if tx.other_separator:
-                    notes.add("component separators differ from the one the ISA declares")
-                if tx.qualifiers:
-                    notes.add("SV1 procedure qualifiers other than HC were not read: "
-                              + ", ".join(sorted(tx.qualifiers)))  # fmt: skip
-                tx = None
-            elif sid == "GE":
-                if tx is not None:
-                    raise _error(path, "GE inside a transaction set (SE missing)", seg.number)
-                if not in_group:
-                    raise _error(path, "GE without GS", seg.number)
-                if seg.get(1) != str(transactions):
-                    raise _error(path, f"GE count must be {transactions}", seg.number)
-                in_group = False
-            elif sid == "IEA":
-                if in_group or tx is not None:
-                    raise _error(path, "IEA inside a functional group (GE missing)", seg.number)
-                if seg.get(1) != str(groups):
-                    raise _error(path, f"IEA count must be {groups}", seg.number)
-                in_interchange = False
-            elif tx is not None:
-                before = tx.claim
-                done = tx.segment(seg, index + 1 if sid == "CLM" else index)
-                if sid == "CLM" and tx.claim is not before:
-                    index += 1
-                if done is not None:
-                    yield done
-    if in_interchange or tx is not None:
-        raise _error(path, "the interchange ends without SE/GE/IEA (truncated?)", last)
-    if index == 0 and warn:
-        warn(f"{path}: the interchange holds no claims (CLM segments)")
+    outside = 0  # the first segment of a run of segments outside a transaction set
+
+    def defect(seg_no: int, text: str) -> None:
+        ctx.finding(RULE, f"segment {seg_no}", defect=text)
+
+    def close_tx(at: int, missing: bool) -> Iterator[ClaimData]:
+        if env.st is None:
+            return
+        if missing:
+            defect(at, f"the transaction set that starts at segment {env.st.number} has no SE")
+        if env.tx is not None:
+            claim = env.tx.finish()
+            if claim is not None:
+                yield claim
+            if env.tx.other_separator:
+                notes.add("component separators differ from the one the ISA declares")
+            if env.tx.split_qualifiers:
+                notes.add("HI diagnosis qualifiers and codes written as separate elements "
+                          "(HI*BK*8901) were read as pairs")  # fmt: skip
+            if env.tx.qualifiers:
+                notes.add("SV1 procedure qualifiers other than HC were not read: "
+                          + ", ".join(sorted(env.tx.qualifiers)))  # fmt: skip
+        env.st, env.tx = None, None
+
+    def close_group(at: int, missing: bool) -> Iterator[ClaimData]:
+        yield from close_tx(at, True)
+        if env.gs is not None and missing:
+            defect(at, f"the functional group that starts at segment {env.gs.number} has no GE")
+        env.gs = None
+
+    def close_interchange(at: int, missing: bool) -> Iterator[ClaimData]:
+        yield from close_group(at, env.gs is not None)
+        if env.isa is not None and missing:
+            defect(at, f"the interchange that starts at segment {env.isa.number} has no IEA")
+        env.isa = None
+
+    for seg in stream:
+        last = seg.number
+        sid = seg.id
+        if not seg.readable:
+            if env.tx is not None and env.tx.claim is not None and env.tx.broken is None:
+                env.tx.broken = seg
+                cid = env.tx.claim.id
+                ctx.finding(
+                    RULE, f"segment {seg.number}", part=UNREADABLE_CLAIM,
+                    claim=cid if isinstance(cid, str) else None,
+                    defect=f"the claim at {env.tx.claim.position} has a segment that is not "
+                    f"an X12 segment (segment {seg.number})",
+                )  # fmt: skip
+            elif env.tx is None or env.tx.claim is None:
+                defect(seg.number, f"segment {seg.number} is not an X12 segment")
+            continue
+        if sid == "ISA":
+            if env.isa is not None:
+                yield from close_interchange(seg.number, True)
+            again = read_isa(seps.element.join(seg.elements) + seps.segment, stream.name)
+            if (again.element, again.component) != (seps.element, seps.component):
+                raise error(stream.name, "this interchange declares other separators than the "
+                            "first one of the file; split the file", seg.number)  # fmt: skip
+            env.isa, env.groups = seg, 0
+        elif sid == "IEA":
+            if env.isa is None:
+                defect(seg.number, "IEA without its ISA")
+                continue
+            yield from close_group(seg.number, env.gs is not None)
+            if seg.get(1) != str(env.groups):
+                defect(seg.number, f"IEA01 says {seg.get(1) or 'nothing'} functional groups, "
+                       f"the interchange has {env.groups}")  # fmt: skip
+            if seg.get(2) != env.isa.get(13):
+                defect(seg.number, "IEA02 does not repeat the control number of its ISA "
+                       f"(segment {env.isa.number})")  # fmt: skip
+            env.isa = None
+        elif sid == "GS":
+            if env.isa is None:
+                defect(seg.number, "GS outside an interchange (no ISA before it)")
+            yield from close_group(seg.number, env.gs is not None)
+            env.gs, env.sets = seg, 0
+            env.groups += 1
+        elif sid == "GE":
+            if env.gs is None:
+                defect(seg.number, "GE without its GS")
+                continue
+            yield from close_tx(seg.number, env.st is not None)
+            if seg.get(1) != str(env.sets):
+                defect(seg.number, f"GE01 says {seg.get(1) or 'nothing'} transaction sets, "
+                       f"the group has {env.sets}")  # fmt: skip
+            if seg.get(2) != env.gs.get(6):
+                defect(seg.number, "GE02 does not repeat the control number of its GS "
+                       f"(segment {env.gs.number})")  # fmt: skip
+            env.gs = None
+        elif sid == "ST":
+            yield from close_tx(seg.number, env.st is not None)
+            if env.gs is None:
+                defect(seg.number, "ST outside a functional group (no GS before it)")
+            env.st = seg
+            env.sets += 1
+            guide = seg.get(3) or (env.gs.get(8) if env.gs is not None else "")
+            readable, what = describe_transaction(seg.get(1), guide)
+            if readable:
+                isa13 = env.isa.get(13) if env.isa is not None else ""
+                gs06 = env.gs.get(6) if env.gs is not None else ""
+                env.tx = _Claims(seps, f"ISA {isa13}/GS {gs06}/ST {seg.get(2)}")
+            else:
+                ctx.refuse(f"{what}: {READS}", f"segment {seg.number}")
+        elif sid == "SE":
+            if env.st is None:
+                defect(seg.number, "SE without its ST")
+                continue
+            st = env.st
+            yield from close_tx(seg.number, False)
+            count = seg.number - st.number + 1
+            if seg.get(1) != str(count):
+                defect(seg.number, f"SE01 says {seg.get(1) or 'nothing'} segments, the "
+                       f"transaction set has {count} (ST to SE)")  # fmt: skip
+            if seg.get(2) != st.get(2):
+                defect(seg.number, "SE02 does not repeat the control number of its ST "
+                       f"(segment {st.number})")  # fmt: skip
+        elif env.st is None:
+            if not outside:
+                outside = seg.number
+                defect(seg.number, f"segment {seg.number} is outside a transaction set "
+                       "(no ST before it)")  # fmt: skip
+            continue
+        elif env.tx is not None:
+            before = env.tx.claim
+            done = env.tx.segment(seg, index + 1 if sid == "CLM" else index)
+            if sid == "CLM" and env.tx.claim is not before:
+                index += 1
+            if done is not None:
+                yield done
+            continue
+        outside = 0
+    yield from close_interchange(last, env.isa is not None)
     for note in sorted(notes):
-        if warn:
-            warn(f"{path}: {note}")
+        ctx.warn(f"{stream.name}: {note}")
+    if index == 0:
+        ctx.nothing("the interchange holds no 837P claims (no CLM segment)")

@@ -1,5 +1,6 @@
 """The report as CSV or TSV: one row per finding, every field, spreadsheet-safe cells
-(claimgraph.tabular). Open findings first, then the waived ones (`status` says which)."""
+(claimgraph.tabular). Open findings first, then the waived ones (`status` says which); `about`
+says whether a finding is about the file itself (its claim cell empty), a claim or a line."""
 
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ CSV_COLUMNS = (
     "rarc",
     "group_code",
     "not_in_input",
+    "about",
     "status",
     "waiver",
 )
@@ -72,9 +74,18 @@ def _row(f: Finding, waiver: Waiver | None = None) -> list[Any]:
         f.rarc,
         f.group_code,
         "true" if f.not_in_input else "",
+        about(f),
         "waived" if waiver else "open",
         f"{waiver.reason} ({waiver.who}, until {waiver.expires.isoformat()})" if waiver else "",
     ]
+
+
+def about(f: Finding) -> str:
+    """What a finding is about: the whole run (no claim, no file: a table not loaded), the file
+    itself (claim None: an X12 envelope), a claim or a line."""
+    if f.claim is None:
+        return "file" if f.file else "run"
+    return "claim" if f.line is None else "line"
 
 
 def rows(result: ValidationResult) -> Iterator[list[Any]]:
@@ -92,4 +103,4 @@ def write_tsv(result: ValidationResult, out: IO[str], *, bom: bool = False) -> N
     write_delimited(out, CSV_COLUMNS, rows(result), delimiter="\t", bom=bom)
 
 
-__all__ = ["CSV_COLUMNS", "rows", "write_csv", "write_tsv"]
+__all__ = ["CSV_COLUMNS", "about", "rows", "write_csv", "write_tsv"]

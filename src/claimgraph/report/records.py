@@ -163,19 +163,22 @@ def counts(findings: list[Finding]) -> dict[str, Any]:
 
 
 def _claims(findings: Iterable[Finding]) -> set[str]:
-    """The claims among `findings` (their run identity when the engine gave one)."""
-    return {c for f in findings if (c := f.uid or f.claim)}
+    """The claims among `findings` (their run identity when the engine gave one); findings
+    about the input itself (claim None: an X12 envelope) concern no claim."""
+    return {c for f in findings if f.claim is not None and (c := f.uid or f.claim)}
 
 
 def summary(result: ValidationResult) -> dict[str, Any]:
     """The JSON summary: claims checked, claims with findings and with violations, the counts,
-    and what the baseline and the waivers took out."""
+    the findings that rest on documentation the input could not carry (`not_in_input`, counted
+    apart from those the input itself breaks), and what the baseline and the waivers took out."""
     findings = result.findings
     return {
         "claims": result.claims,
         "claims_with_findings": len(_claims(findings)),
         "claims_with_violations": len(_claims(f for f in findings if f.severity == "violation")),
         **counts(findings),
+        "not_in_input": sum(f.not_in_input for f in findings),
         "suppressed_by_baseline": result.suppressed,
         "waived": len(result.waived),
     }
@@ -199,6 +202,8 @@ def summary_line(result: ValidationResult) -> str:
         f"{plural(s['claims'], 'claim')} checked, {s['claims_with_findings']} with findings: "
         + severity_counts_text(s["by_severity"])
     )
+    if s["not_in_input"]:
+        text += f"; {s['not_in_input']} resting on documentation not in this input"
     if result.suppressed:
         text += f"; {result.suppressed} suppressed by the baseline"
     if result.waived:

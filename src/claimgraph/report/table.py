@@ -87,8 +87,11 @@ def _wrap(text: str, width: int, first: str, rest: str) -> list[str]:
 
 
 def _claim_head(f: Finding, paint: _Paint, width: int) -> list[str]:
-    """The claim's heading: its id, payer and where it came from, wrapped to `width`."""
-    head = f"Claim {f.claim}" if f.claim is not None else "The input"
+    """The claim's heading: its id, payer and where it came from, wrapped to `width`; for a
+    finding about the file itself (claim None: an X12 envelope), the file."""
+    if f.claim is None:  # about the file, or (no file) about the whole run
+        return [paint(f"File {f.file}" if f.file else "The run", "bold")]
+    head = f"Claim {f.claim}"
     where = ", ".join(x for x in (f.file, f.position) if x)
     extra = "  ".join(x for x in (f"payer {f.payer}" if f.payer else "", where) if x)
     if not extra:
@@ -99,6 +102,9 @@ def _claim_head(f: Finding, paint: _Paint, width: int) -> list[str]:
 
 
 def _line_head(f: Finding) -> str:
+    if f.claim is None:  # about the file: where in it; about the run: every claim of it
+        what = "the file itself" if f.file else "every claim checked"
+        return "  " + "  ".join(p for p in (what, f.position or "") if p)
     where = "claim as a whole" if f.line is None else f"line {f.line}"
     parts = [where, f.code or "", f"service date {f.service_date}" if f.service_date else ""]
     return "  " + "  ".join(p for p in parts if p)
@@ -145,23 +151,25 @@ def write_table(result: ValidationResult, out: IO[str], width: int | None = None
     current_claim: object = start
     current_line: object = object()
     for f in result.findings:
-        claim_id = (f.file, f.uid or f.claim)
+        claim_id = (f.file, f.uid or f.claim) if f.claim is not None else (f.file, None)
         if claim_id != current_claim:
             if current_claim is not start:
                 lines.append("")
             lines.extend(_claim_head(f, paint, w))
             current_claim, current_line = claim_id, object()
-        if f.line != current_line:
+        here = (f.line, f.position) if f.claim is None else f.line
+        if here != current_line:
             lines.append(_line_head(f))
-            current_line = f.line
+            current_line = here
         lines.extend(_finding_lines(f, w, paint))
     if result.waived:
         lines += ["", paint(f"Waived ({len(result.waived)}):", "bold")]
         for item in result.waived:
             f, wv = item.finding, item.waiver
             where = "claim" if f.line is None else f"line {f.line}"
+            what = f"claim {f.claim} {where}" if f.claim is not None else f"file {f.file}"
             text = (
-                f"{f.severity} {f.rule} claim {f.claim} {where}: {wv.reason} "
+                f"{f.severity} {f.rule} {what}: {wv.reason} "
                 f"({wv.who}, until {wv.expires.isoformat()}; key {f.key})"
             )
             lines.extend(_wrap(text, w, "  ", "    "))

@@ -104,6 +104,7 @@ def write_xlsx(result: ValidationResult, out: IO[bytes]) -> None:
             ("claims with findings", s["claims_with_findings"]),
             ("claims with violations", s["claims_with_violations"]),
             *((f"{k} findings", n) for k, n in s["by_severity"].items()),
+            ("resting on documentation not in this input", s["not_in_input"]),
             ("suppressed by the baseline", s["suppressed_by_baseline"]),
             ("waived", s["waived"]),
             ("result", f"{verdict} (fails on {result.fail_on})"),
