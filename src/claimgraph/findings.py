@@ -25,7 +25,7 @@ class SourceRef:
     effective: str | None = None  # ISO date the cited version took effect
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     claim: str | None  # the claim id as the input gives it ('#<n>' when none); None: the input
     line: int | None  # 1-based line number; None for a claim-level finding

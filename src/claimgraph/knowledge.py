@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
     from .engine.common import Rulebook
     from .engine.fast import Engine
+    from .patients import Placeholders
 
 PAYLOAD_FORMAT = 2
 
@@ -152,6 +153,12 @@ class _RuleSet:
         from .engine.common import payer_categories
 
         return payer_categories(self.graph)
+
+    @cached_property
+    def placeholder_patients(self) -> Placeholders:
+        from .patients import placeholders
+
+        return placeholders(self.graph)
 
     @cached_property
     def checked_shapes(self) -> Graph:
@@ -315,6 +322,11 @@ class Knowledge:
     def payer_categories(self) -> dict[str, frozenset[str]]:
         """Payer local name -> itself and every category it is in (aetna -> aetna, commercial)."""
         return self._rules.payer_categories
+
+    @property
+    def placeholder_patients(self) -> Placeholders:
+        """The patient ids that stand for no patient (ontology/patients.ttl)."""
+        return self._rules.placeholder_patients
 
     @property
     def checks(self) -> Engine:

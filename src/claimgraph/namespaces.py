@@ -117,6 +117,7 @@ class CG(DefinedNamespace):
     PTPEdit: URIRef
     PTPTableRelease: URIRef
     Payer: URIRef
+    PatientIdPlaceholders: URIRef
     ProcedureCode: URIRef
     RemittanceAdviceRemarkCode: URIRef
     Reader: URIRef
@@ -229,6 +230,8 @@ class CG(DefinedNamespace):
     maxPaO2: URIRef
     maxSpO2: URIRef
     maxVisits: URIRef
+    placeholderPattern: URIRef
+    placeholderValue: URIRef
     medicareEquivalent: URIRef
     member: URIRef
     memberNotation: URIRef

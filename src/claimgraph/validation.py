@@ -18,6 +18,7 @@ from .errors import ClaimgraphError
 from .findings import SEVERITIES, Finding
 from .ingest.model import ClaimData
 from .ingest.reading import ReadLog
+from .patients import unjoined
 
 if TYPE_CHECKING:
     from .knowledge import Knowledge
@@ -151,6 +152,7 @@ def validate_files(
     baseline: str | Path | None = None,
     waivers: str | Path | None = None,
     today: dt.date | None = None,
+    timeout: float | None = None,
 ) -> ValidationResult:
     """Findings of every claim in `paths` (`validate_claims` says what the options do), and
     the findings about the input itself (X12 envelopes, repeated claim ids).
@@ -174,6 +176,7 @@ def validate_files(
         claims(), knowledge=knowledge, engine=engine, jobs=jobs, rules=rules, payer=payer,
         fail_on=fail_on, warn=warn, progress=progress, rules_profile=rules_profile,
         baseline=baseline, waivers=waivers, today=today, read_log=log, strict=strict,
+        timeout=timeout,
     )  # fmt: skip
 
 
@@ -194,6 +197,7 @@ def validate_claims(
     today: dt.date | None = None,
     read_log: ReadLog | None = None,
     strict: bool = False,
+    timeout: float | None = None,
 ) -> ValidationResult:
     """Findings of `claims` (read lazily, once) under `knowledge` (default: the bundled rules,
     no code sets), restricted to `rules` (ids) and to claims of `payer`; `read_log`: what the
@@ -203,7 +207,8 @@ def validate_claims(
     Each finding carries its rule's context and key (`report.context`). Then the workflow
     steps run: the `rules_profile` file changes severities, the `baseline` report suppresses
     what it already had, the `waivers` file sets accepted findings apart (expiry compared to
-    `today`). Every file is read and checked before the claims are."""
+    `today`). Every file is read and checked before the claims are. `timeout`: seconds the
+    fast engine's run may take (`dispatch.ValidationTimeout`, exit 2, after)."""
     if engine not in ENGINES:
         raise ClaimgraphError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
     from . import workflow
@@ -213,6 +218,7 @@ def validate_claims(
     result = _validate(
         claims, knowledge=knowledge, engine=engine, jobs=jobs, rules=rules, payer=payer,
         fail_on=fail_on, warn=warn, progress=progress, log=read_log, strict=strict,
+        timeout=timeout,
     )  # fmt: skip
     return workflow.apply(result, steps, today)
 
@@ -230,16 +236,24 @@ def _validate(
     progress: bool,
     log: ReadLog | None,
     strict: bool,
+    timeout: float | None = None,
 ) -> ValidationResult:
     check_fail_on(fail_on)
+    if timeout is not None and engine != "fast":
+        raise ClaimgraphError("--timeout applies to the fast engine (and --endpoint runs)")
     wanted = check_rule_ids(rules, knowledge) if rules else None
     payers = knowledge.payers_in(check_payer(payer, knowledge)) if payer else None
 
     count = 0
+    placeholders = 0
+
+    def placeholder() -> None:
+        nonlocal placeholders
+        placeholders += 1
 
     def claims() -> Iterator[ClaimData]:
         nonlocal count
-        for claim in source:
+        for claim in unjoined(source, knowledge.placeholder_patients, placeholder):
             if payers is not None and not (
                 isinstance(claim.payer, str) and claim.payer.strip().lower() in payers
             ):
@@ -250,12 +264,19 @@ def _validate(
     if engine == "fast":
         from .engine import fast
 
-        findings = fast.validate_claims(claims(), knowledge=knowledge, jobs=jobs, progress=progress)
+        findings = fast.validate_claims(
+            claims(), knowledge=knowledge, jobs=jobs, progress=progress, timeout=timeout
+        )
     else:
         from .engine import reference
 
         findings = reference.validate_claims(
             claims(), knowledge=knowledge, jobs=jobs or 1, progress=progress
+        )
+    if placeholders and warn:
+        warn(
+            f"{placeholders} claim(s) have a placeholder patient id (such as UNKNOWN or 0); "
+            "each is checked on its own, not with other claims of that id"
         )
     if log is not None:
         from .intake import merge

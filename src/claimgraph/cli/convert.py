@@ -33,7 +33,6 @@ class RdfFormat(StrEnum):
 RDF_FORMATS = ("turtle", "nt", "jsonld")
 
 
-_BATCH = 1000  # claims per N-Triples chunk: N-Triples output is written as claims are read
 
 
 def convert(
@@ -87,22 +86,18 @@ def convert(
 
 
 def write_rdf(claims: object, to: RdfFormat, out: IO[str]) -> int:
-    """Write claims as RDF; returns the number of claims. N-Triples is streamed in batches."""
-    from rdflib import Graph
-
+    """Write claims as RDF; returns the number of claims. N-Triples is streamed claim by
+    claim (each claim's lines sorted)."""
     from ..ingest.model import to_graph
     from ..namespaces import PREFIXES
 
     count = 0
-    if to is RdfFormat.nt:
-        batch = []
+    if to is RdfFormat.nt:  # the fast engine's own writer: the same triples, no rdflib terms
+        from ..engine.ntriples import claim_ntriples
+
         for claim in claims:  # type: ignore[attr-defined]
-            batch.append(claim)
+            out.write("".join(sorted(set(claim_ntriples(claim).splitlines(keepends=True)))))
             count += 1
-            if len(batch) >= _BATCH:
-                _write_nt(to_graph(batch, Graph()), out)
-                batch = []
-        _write_nt(to_graph(batch, Graph()), out)
         return count
 
     def counted() -> object:
@@ -119,10 +114,3 @@ def write_rdf(claims: object, to: RdfFormat, out: IO[str]) -> int:
         out.write(graph.serialize(format="turtle"))
     out.write("\n")
     return count
-
-
-def _write_nt(graph: object, out: IO[str]) -> None:
-    text = graph.serialize(format="nt", encoding="utf-8").decode("utf-8")  # type: ignore[attr-defined]
-    lines = sorted(line for line in text.splitlines() if line.strip())
-    if lines:
-        out.write("\n".join(lines) + "\n")

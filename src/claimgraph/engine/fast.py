@@ -4,13 +4,16 @@
   entries are `Knowledge.checks`: a cache built on first use (user cache folder, keyed by the
   rule set's fingerprint and the engine's code), so a run parses no Turtle.
 - Claims become N-Triples text straight from `ClaimData` (ntriples.py), never through rdflib.
-- Batches: a claim without a patient goes to the next batch as it is read; the claims of a
-  patient are held (as zlib-compressed N-Triples) until the input ends, then packed into
-  batches whole, so cross-claim rules (NMR-02, ENS-06) see all of a patient's claims however
-  far apart they are in the input. Nothing goes to disk.
+- One pass: a claim without a patient (or with a placeholder id, patients.py) goes to the next
+  batch as it is read; the claims of patients go to hash partitions by patient key, spilled to
+  encrypted private temp files (spill.py), and once the input ends each partition is validated
+  with each patient's claims whole in a batch (batches.py: date windows for a patient with more
+  claims than a batch), so cross-claim rules (NMR-02, ENS-06, NCCI pairs, MUE) need no
+  second load. Memory: the batches in flight and one partition, not the input.
 - Each batch is loaded into a store that already holds the knowledge graph, every check runs
   once over the batch, and the focus nodes map to findings through an index built from the
-  ClaimData (claim key, line number, code). `jobs` worker processes do this in parallel.
+  ClaimData (claim key, line number, code). `jobs` worker processes do this in parallel
+  (dispatch.py), killed when `timeout` passes.
 """
 
 from __future__ import annotations
@@ -20,31 +23,23 @@ import hashlib
 import json
 import os
 import sys
-import zlib
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..findings import Finding
 from ..ingest.model import ClaimData
-from .common import (
-    ClaimContext,
-    claim_context,
-    fill_template,
-    focus_index,
-    run_finding,
-    with_uids,
-)
+from .common import ClaimContext, claim_context, with_uids
 from .ntriples import claim_ntriples
 
 if TYPE_CHECKING:
     from ..knowledge import CodeSets, Knowledge
 
 BATCH = 300  # claims per batch (some rules cost more with more claims of one date in a batch)
-MAX_IN_FLIGHT = 2  # batches queued per worker process
 CACHE_FORMAT = "4"  # 4: Entry.per_run
 USER_CACHES = 8  # compiled user rule sets (validate --shapes) kept in the cache
 
@@ -184,13 +179,13 @@ def load_engine(knowledge: Knowledge) -> Engine:
 
 @dataclass(slots=True)
 class Record:
-    """One claim, ready to load: its N-Triples (maybe zlib-compressed) and what its findings
+    """One claim, ready to load: its N-Triples and what its findings
     say about it (identity, origin, payer, line codes and dates)."""
 
     ctx: ClaimContext
     terms: tuple[str, ...]  # "p<iri>", "m<iri>", "d<iri>": codes used (enrichment facts)
     nt: bytes
-    patient: bool  # has a patient: its cross-claim checks wait for all the patient's claims
+    patient: bool  # has a patient: validated with the patient's other claims
     # The codes of one group are billed together (CMS table pairs, Enricher._tables): a hash of
     # the patient, or the claim's uid for a claim without one (never the patient id itself).
     group: str = ""
@@ -204,7 +199,7 @@ def encode(claim: ClaimData, payers: AbstractSet[str]) -> Record:
     ctx = claim_context(claim, payers)
     if has_patient:
         group = hashlib.blake2b(str(claim.patient).encode("utf-8", "surrogatepass"),
-                                digest_size=8).hexdigest()  # fmt: skip
+                                digest_size=16).hexdigest()  # fmt: skip
     else:
         group = f"c:{ctx.uid}"
     return Record(ctx, tuple(terms), nt, has_patient, group)
@@ -234,7 +229,7 @@ class Enricher:
     def _tables(self, batch: list[Record]) -> list[str]:
         """The CMS table facts of this batch, not memoised: a PTP edit or an add-on/primary
         pair depends on two codes billed together, so it is looked up with the codes of each
-        group (patient) of the batch. Phase-2 batches hold all of a patient's claims."""
+        group (patient) of the batch (batches hold all of a patient's claims, or a window)."""
         from rdflib import URIRef
 
         from .common import table_facts
@@ -253,7 +248,7 @@ class Enricher:
             return []
         # the same facts come back batch after batch: their text is kept (n3() is the cost)
         known, out = self.lines, []
-        if len(known) > 200_000:
+        if len(known) > 50_000:  # a cache of text, not a record: bounded
             known.clear()
         for fact in table_facts(
             procs, mods, [g for g in groups.values() if g], codesets=self.codesets
@@ -285,188 +280,6 @@ class Enricher:
                 by_iri[str(s)].append(line)
             else:
                 self.common.add(line)
-
-
-# --------------------------------------------------------------------------------------------
-# Running checks on a batch (in this process or in a worker)
-
-_worker: _BatchRunner | None = None
-
-Job = tuple[int, list[Record], bytes]  # (phase, records, enrichment facts)
-# (findings, cross-claim findings of claims with a patient, compressed claims with a patient)
-Result = tuple[list[Finding], list[tuple[int, Finding]], list[tuple[int, bytes]]]
-
-
-class _BatchRunner:
-    """Runs the checks on one batch: knowledge graph + the batch's claims and facts.
-
-    Phase 1 (claims in input order): every check; the cross-claim findings of claims with a
-    patient are tentative (they stand if the patient has only this claim), and those claims
-    come back compressed. Phase 2 (all claims of patients with several): cross-claim checks.
-    """
-
-    def __init__(self, engine: Engine):
-        import pyoxigraph as ox
-
-        self.ox = ox
-        self.engine = engine
-
-    def run(self, job: Job) -> Result:
-        ox = self.ox
-        phase, batch, facts = job
-        if phase == 1:
-            text = b"".join(r.nt for r in batch)
-            held = [(i, zlib.compress(r.nt, 1)) for i, r in enumerate(batch) if r.patient]
-        else:
-            text = b"".join(zlib.decompress(r.nt) for r in batch)
-            held = []
-        # A new store per batch (~5 ms for the knowledge graph): an Oxigraph in-memory store
-        # emptied with remove/clear_graph keeps growing and slows down batch after batch.
-        store = ox.Store()
-        store.load(self.engine.kg_nt + text + facts, format=ox.RdfFormat.N_TRIPLES)
-        try:
-            where = {id(r.ctx): i for i, r in enumerate(batch)}
-            index = focus_index(r.ctx for r in batch)
-            final: list[Finding] = []
-            tentative: list[tuple[int, Finding]] = []
-            for shape, query, cross, project in self.engine.queries:
-                if phase == 2 and not cross:
-                    continue
-                e = self.engine.entries[shape]
-                rows = cast(Iterable[Any], store.query(query))
-                if e.per_run:  # a condition of the run (cg:reportedPerRun): one finding
-                    if any(isinstance(row[0], ox.NamedNode) and row[0].value in index
-                           for row in rows):  # fmt: skip
-                        final.append(run_finding(e.rule, e.severity, e.message, e.source))
-                    continue
-                for row in rows:
-                    focus = row[0]
-                    pos = index.get(focus.value) if isinstance(focus, ox.NamedNode) else None
-                    if pos is None:
-                        continue  # not a claim or line of this batch
-                    ctx, line = pos
-                    message, bound = e.message, cast(tuple[tuple[str, str], ...], ())
-                    if project:
-                        values = {v: row[v].value for v in project if row[v] is not None}
-                        message = fill_template(e.message, values)
-                        bound = tuple(sorted(values.items()))
-                    f = ctx.finding(line, e.rule, e.severity, message, e.source, bound)
-                    i = where[id(ctx)]
-                    if phase == 1 and cross and batch[i].patient:
-                        tentative.append((i, f))  # final if the patient has one claim
-                    else:
-                        final.append(f)
-            return final, tentative, held
-        finally:
-            del store
-
-
-def _init_worker(payload: bytes) -> None:
-    """A worker's engine, from the knowledge payload the parent sent (`Knowledge.payload`)."""
-    global _worker
-    from ..knowledge import Knowledge
-
-    _worker = _BatchRunner(Knowledge.from_payload(payload).checks)
-
-
-def _run_in_worker(job: Job) -> Result:
-    assert _worker is not None
-    return _worker.run(job)
-
-
-class Dispatcher:
-    """Jobs to findings: in this process (one job, or jobs=1), else in a process pool."""
-
-    def __init__(self, knowledge: Knowledge, jobs: int, on_done: Any = None):
-        self.knowledge = knowledge
-        self.engine = knowledge.checks
-        self.jobs = max(1, jobs)
-        self.on_done = on_done or (lambda phase, n: None)
-        self.pending: Job | None = None
-        self.pool: Any = None
-        self.in_flight: list[tuple[Job, Any]] = []
-        self.local: _BatchRunner | None = None
-        self.findings: list[Finding] = []
-        self.held: dict[str, list[Record]] = {}  # patient -> its claims, compressed
-        self.tentative: dict[str, list[Finding]] = {}  # patient -> phase-1 cross-claim findings
-        self.patients: dict[int, list[str]] = {}  # id(batch) -> patient of each record
-
-    def submit(self, job: Job, patients: list[str | None]) -> None:
-        self.patients[id(job[1])] = patients  # type: ignore[assignment]
-        if self.jobs == 1:
-            self._done(job, self._local_run(job))
-            return
-        if self.pool is None and self.pending is None:
-            self.pending = job  # maybe the only job: no pool for it
-            return
-        if self.pool is None:
-            import multiprocessing as mp
-
-            methods = mp.get_all_start_methods()
-            ctx = mp.get_context("fork" if "fork" in methods else methods[0])
-            payload = self.knowledge.payload()
-            self.pool = ctx.Pool(self.jobs, initializer=_init_worker, initargs=(payload,))
-            assert self.pending is not None
-            self._send(self.pending)
-            self.pending = None
-        self._send(job)
-
-    def _send(self, job: Job) -> None:
-        while len(self.in_flight) >= self.jobs * MAX_IN_FLIGHT:
-            self._collect_one()
-        self.in_flight.append((job, self.pool.apply_async(_run_in_worker, (job,))))
-
-    def _collect_one(self) -> None:
-        job, result = self.in_flight.pop(0)
-        self._done(job, result.get())
-
-    def _local_run(self, job: Job) -> Result:
-        if self.local is None:
-            self.local = _BatchRunner(self.engine)
-        return self.local.run(job)
-
-    def _done(self, job: Job, result: Result) -> None:
-        phase, batch, _facts = job
-        found, tentative, held = result
-        self.findings.extend(found)
-        patients = self.patients.pop(id(batch))
-        for i, f in tentative:
-            self.tentative.setdefault(patients[i], []).append(f)
-        for i, blob in held:
-            r = batch[i]
-            record = Record(r.ctx, r.terms, blob, True, r.group)
-            self.held.setdefault(patients[i], []).append(record)
-        self.on_done(phase, len(batch))
-
-    def settle(self) -> None:
-        """After phase 1: a patient with one claim keeps its tentative findings and needs no
-        phase 2; the others lose them (phase 2 checks all their claims together)."""
-        for patient in list(self.held):
-            if len(self.held[patient]) == 1:
-                del self.held[patient]
-                self.findings.extend(self.tentative.get(patient, ()))
-        self.tentative.clear()
-
-    def drain(self) -> None:
-        """Wait for every job sent so far (phase 1 must end before phase 2 starts)."""
-        if self.pending is not None:
-            job, self.pending = self.pending, None
-            self._done(job, self._local_run(job))
-        while self.in_flight:
-            self._collect_one()
-
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.terminate()
-            self.pool.join()
-            self.pool = None
-
-
-def patient_batches(held: dict[str, list[Record]], size: int) -> Iterator[list[Record]]:
-    """Each patient's claims whole, packed into batches of about `size` claims (emptying `held`)."""
-    from .common import pack
-
-    yield from pack((held.pop(patient) for patient in list(held)), size)
 
 
 # --------------------------------------------------------------------------------------------
@@ -502,15 +315,9 @@ class _Progress:
             self.bar.update(self.tasks[1], total=self.read)
             self.bar.refresh()
 
-    def phase2(self, total: int) -> None:
+    def validated(self, n: int) -> None:
         if self.bar is not None:
-            self.bar.update(self.tasks[1], total=self.read)
-            self.tasks[2] = self.bar.add_task("patients' claims", total=total)
-            self.bar.refresh()
-
-    def validated(self, phase: int, n: int) -> None:
-        if self.bar is not None:
-            self.bar.advance(self.tasks[phase], n)
+            self.bar.advance(self.tasks[1], n)
             self.bar.refresh()
 
     def close(self) -> None:
@@ -525,13 +332,20 @@ def validate_claims(
     jobs: int | None = None,
     progress: bool = False,
     batch_size: int = BATCH,
+    timeout: float | None = None,
 ) -> list[Finding]:
     """All findings of `claims` under `knowledge` (default: the bundled rules, no code sets),
     as the reference engine gives them; `jobs` processes (default: the cores), `batch_size`
-    claims loaded at a time."""
+    claims loaded at a time; `timeout` seconds for the whole run (ValidationTimeout after,
+    the workers killed)."""
     from ..knowledge import Knowledge
+    from ..patients import unjoined, window_days
+    from .batches import patient_jobs
     from .common import finalize
+    from .dispatch import Dispatcher
+    from .spill import Partitions
 
+    deadline = time.monotonic() + timeout if timeout is not None else None
     knowledge = knowledge or Knowledge.bundled()
     engine = knowledge.checks
     jobs = jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
@@ -539,29 +353,41 @@ def validate_claims(
     bar = _Progress(progress)
     enricher = Enricher(knowledge.codesets)
     payers = knowledge.payer_categories.keys()
-    dispatcher = Dispatcher(knowledge, jobs, bar.validated)
+    cross = any(c for _s, _q, c, _v in engine.queries)
+    dispatcher = Dispatcher(knowledge, jobs, bar.validated, deadline)
+    spill: Partitions | None = None
     try:
         batch: list[Record] = []
-        patients: list[str | None] = []
-        for claim in with_uids(claims):
+        read = 0
+        for claim in with_uids(unjoined(claims, knowledge.placeholder_patients, _nothing)):
             bar.claim_read()
-            batch.append(encode(claim, payers))
-            patients.append(str(claim.patient) if claim.patient not in (None, "") else None)
+            read += 1
+            if read == size + 1:
+                dispatcher.warm()  # more than one batch: the workers, while this process is small
+            record = encode(claim, payers)
+            if record.patient and cross:  # validated with the patient's other claims
+                spill = spill or Partitions()
+                spill.add(record)
+                continue
+            batch.append(record)
             if len(batch) >= size:
-                dispatcher.submit((1, batch, enricher.facts(batch)), patients)
-                batch, patients = [], []
+                dispatcher.submit(batch, enricher.facts(batch))
+                batch = []
         if batch:
-            dispatcher.submit((1, batch, enricher.facts(batch)), patients)
+            dispatcher.submit(batch, enricher.facts(batch))
+        if spill is not None:
+            days = window_days(knowledge.graph)
+            for records in spill.partitions():
+                for group, core in patient_jobs(records, size, days):
+                    dispatcher.submit(group, enricher.facts(group), core)
         dispatcher.drain()
-        dispatcher.settle()
-        if any(cross for _s, _q, cross, _v in engine.queries):
-            bar.phase2(sum(len(g) for g in dispatcher.held.values()))
-            for group in patient_batches(dispatcher.held, size):
-                dispatcher.submit((2, group, enricher.facts(group)), [None] * len(group))
-            dispatcher.drain()
-        else:
-            dispatcher.held.clear()
         return finalize(dispatcher.findings)
     finally:
         dispatcher.close()
+        if spill is not None:
+            spill.close()
         bar.close()
+
+
+def _nothing() -> None:
+    return None

@@ -177,8 +177,10 @@ def validate_claims(
     """All findings of `claims` under `knowledge` (default: the bundled rules, no code sets)
     with pyshacl, batch by batch (`jobs` processes)."""
     from ..knowledge import Knowledge
+    from ..patients import unjoined
 
     knowledge = knowledge or Knowledge.bundled()
+    claims = unjoined(claims, knowledge.placeholder_patients, lambda: None)
     batches = list(patient_batches(with_uids(claims), BATCH))
     total = sum(len(b) for b in batches)
     findings: list[Finding] = []
