@@ -79,3 +79,29 @@ def test_named_query_lists_group_parts_and_sources() -> None:
     unspecified = run_named("code-group-members", {"group": "unspecified-diagnoses"},
                             knowledge=Knowledge.bundled()).dicts()  # fmt: skip
     assert {str(r["members"]) for r in unspecified} == {"R52", "title says: unspecified"}
+
+
+SNOMED_SITES = [  # (SNOMED CT concept of a coded body site with no text, CANSTIM-04 fires)
+    ("53840002", True),   # calf of leg
+    ("82169009", True),   # left knee: a side, still no LT/RT on the line
+    ("29707007", True),   # toe
+    ("39607008", True),   # lung
+    ("69536005", False),  # head: no side
+    ("51185008", False),  # chest: no side
+]
+
+
+@pytest.mark.parametrize(("concept", "fires"), SNOMED_SITES)
+def test_coded_body_sites_by_snomed_concept(concept: str, fires: bool) -> None:
+    """A line whose body site is only a SNOMED CT concept (FHIR bodySite with a code and no
+    text) is judged by the concepts of ontology/body-sites.ttl, on both engines."""
+    def claim(mods: list[str]) -> ClaimData:
+        line = LineData(code="E0766", modifiers=mods, units=1, service_date="2026-03-02",
+                        body_site_code=f"http://snomed.info/id/{concept}")  # fmt: skip
+        return ClaimData(index=1, id="C1", payer="medicaid", patient="TEST-PT-1",
+                         diagnoses=[("icd10cm", "C71.9")], lines=[line])  # fmt: skip
+
+    for mods, want in ((["RR"], fires), (["RR", "LT"], False)):
+        got = {f.rule for f in fast.validate_claims([claim(mods)], jobs=1)}
+        ref = {f.rule for f in reference.validate_claims([claim(mods)])}
+        assert ("CANSTIM-04" in got) == ("CANSTIM-04" in ref) == want, (concept, mods)

@@ -62,3 +62,31 @@ def test_group_2_conditions_are_data(field: str) -> None:
     assert (None, CG.shownByField, DOCUMENT_FIELDS[field]) in kg
     group2 = next(c for c in kg.subjects(CG.minSpO2, None))
     assert len(set(kg.objects(group2, CG.requiresCondition))) == 3
+
+
+def test_test_source_and_timing_from_a_csv_with_documents(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """OXY-09 (the supplier performed the test) and OXY-10 (an inpatient test more than two
+    days before discharge) read the `performer` and `discharge_date` document columns, on both
+    engines; a test by a laboratory within the days passes both."""
+    from claimgraph.ingest import read_claims
+
+    claims = tmp_path / "oxygen.csv"
+    claims.write_text(
+        "claim_id,payer,patient,diagnoses,provider,code,modifiers,units,service_date\n"
+        + "".join(f"C{n},medicare,TEST-PT-{n},J44.9,1999999984,E1392,RR;KX,1,2026-03-02\n"
+                  for n in (1, 2, 3)),
+        encoding="utf-8",
+    )  # fmt: skip
+    docs = ["claim_id,type,line,date,signed,duration_months,spo2,performer,discharge_date"]
+    lab = "1234567893"
+    tests = {1: ("1999999984", ""), 2: (lab, "2026-02-25"), 3: (lab, "2026-02-19")}
+    for n, (performer, discharged) in tests.items():
+        docs += [f"C{n},order,,2026-02-20,true,12,,,",
+                 f"C{n},oxygen-test,,2026-02-18,,,86,{performer},{discharged}",
+                 f"C{n},portable-justification,,2026-02-20,,,,,"]  # fmt: skip
+    (tmp_path / "oxygen.documents.csv").write_text("\n".join(docs) + "\n", encoding="utf-8")
+    read = list(read_claims([str(claims)]))
+    want = {("C1", "OXY-09"), ("C2", "OXY-10")}
+    for found in (fast.validate_claims(read, jobs=1), reference.validate_claims(read)):
+        got = {(str(f.claim), f.rule) for f in found if f.rule in ("OXY-09", "OXY-10")}
+        assert got == want

@@ -60,3 +60,18 @@ def test_the_catalogue_cites_version_and_effective_date() -> None:
     assert "NCD) 240.2: Home Use of Oxygen, version 2, in force from 2021-09-27" in source["OXY-05"]
     assert "L33797: Oxygen and Oxygen Equipment, version 50, in force from 2023-04-01" in (
         source["OXY-01"])
+
+
+def test_every_cited_coverage_policy_has_a_version_or_says_why_not() -> None:
+    """A cited LCD, NCD or article carries its version and effective date, or an editorial
+    note saying why the data this release was built from does not give them (NCD 160.12)."""
+    from claimgraph.namespaces import SKOS
+
+    g = Knowledge.bundled().graph
+    cited = set(g.objects(None, DCT.source))
+    policies = [s for s in cited
+                if re.search(r"\(NCD\)|\b[LA]\d{5}\b", str(g.value(s, DCT.title) or ""))]
+    assert len(policies) >= 5
+    for source in policies:
+        has = g.value(source, DCT.hasVersion) is not None and g.value(source, CG.effectiveFrom)
+        assert has or g.value(source, SKOS.editorialNote) is not None, source

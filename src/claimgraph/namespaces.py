@@ -189,6 +189,9 @@ class CG(DefinedNamespace):
     dependentEdema: URIRef
     pulmonaryHypertension: URIRef
     hematocrit: URIRef
+    performer: URIRef
+    dischargeDate: URIRef
+    maxDaysBeforeDischarge: URIRef
     QualifyingCriterion: URIRef
     QualifyingCondition: URIRef
     requiredField: URIRef

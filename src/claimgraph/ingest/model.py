@@ -52,6 +52,8 @@ DOCUMENT_FIELDS: dict[str, URIRef] = {
     "minutes": CG.minutes,
     "one_on_one": CG.oneOnOne,
     "failed": CG.failed,
+    "performer": CG.performer,
+    "discharge_date": CG.dischargeDate,
 }
 
 # The value kind of each document field, for formats whose cells are text (CSV, X12, FHIR).
@@ -59,6 +61,7 @@ BOOLEAN_FIELDS = frozenset(
     {"signed", "functional_goals", "expected_improvement", "shows_benefit", "one_on_one", "failed",
      "dependent_edema", "pulmonary_hypertension"}
 )
+DATE_FIELDS = frozenset({"date", "discharge_date"})
 NUMBER_FIELDS = frozenset(
     {"duration_months", "duration_weeks", "duration_days", "spo2", "pao2", "minutes",
      "hematocrit"}
@@ -364,7 +367,8 @@ def plain_triples(claim: ClaimData) -> Iterator[PlainTriple]:
             yield d, T["forLine"], f"{c}/line/{doc.line}"
         for name, value in doc.fields.items():
             if value is not None:
-                yield d, _FIELD[name], date_term(value) if name == "date" else value_term(value)
+                term = date_term(value) if name in DATE_FIELDS else value_term(value)
+                yield d, _FIELD[name], term
 
 
 def value_literal(value: Any) -> Literal:
