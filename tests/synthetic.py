@@ -110,7 +110,7 @@ def line_rows(claims: Iterator[dict[str, Any]] | list[dict[str, Any]]) -> Iterat
     for c in claims:
         base = {
             "claim_id": c.get("id"),
-            "provider": c.get("provider"),
+            "provider": c.get("billing_provider", c.get("provider")),
             "patient": c.get("patient"),
             "payer": c.get("payer"),
             "diagnoses": [_diagnosis(d) for d in c.get("diagnoses") or [] if _diagnosis(d)],

@@ -238,7 +238,7 @@ def test_rules_catalogue(runner: CliRunner) -> None:
         rows[0]
     )
     oxygen = json.loads(runner.invoke(app, ["rules", "-f", "json", "--topic", "oxygen"]).stdout)
-    assert {r["id"] for r in oxygen} == {f"OXY-0{i}" for i in range(1, 9)}
+    assert {r["id"] for r in oxygen} == {f"OXY-{i:02d}" for i in range(1, 11)}
     commercial = {
         r["id"]
         for r in json.loads(runner.invoke(app, ["rules", "-f", "json", "--payer", "aetna"]).stdout)
