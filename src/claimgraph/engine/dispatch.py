@@ -37,6 +37,9 @@ class BatchRunner:
         self.ox = ox
         self.engine = engine
         self.state, self.slot = state, slot  # shared (batch, check) being run, for timeouts
+        # conditions of the run (cg:reportedPerRun) this runner has reported: one finding
+        # for the run whatever the batch, so their checks need not run again
+        self.reported: set[str] = set()
 
     def run(self, job: Job) -> list[Finding]:
         ox = self.ox
@@ -54,11 +57,14 @@ class BatchRunner:
                 if self.state is not None:
                     self.state[2 * self.slot], self.state[2 * self.slot + 1] = number, k
                 e = self.engine.entries[shape]
+                if e.per_run and shape in self.reported:
+                    continue
                 rows = cast(Iterable[Any], store.query(query))
                 if e.per_run:  # a condition of the run (cg:reportedPerRun): one finding
                     if any(isinstance(row[0], ox.NamedNode) and row[0].value in index
                            for row in rows):  # fmt: skip
                         found.append(run_finding(e.rule, e.severity, e.message, e.source))
+                        self.reported.add(shape)
                     continue
                 for row in rows:
                     focus = row[0]
