@@ -210,3 +210,62 @@ def test_convert_to_ntriples_gives_the_rdflib_graph(runner: Any, tmp_path: Path)
     written = Graph().parse(data=result.stdout, format="nt")
     assert len(written) > 10_000
     assert isomorphic(written, to_graph(read_claims([path])))
+
+
+def test_runs_of_one_patient_validated_early_give_the_same_findings(mixed: Path) -> None:
+    """Patients whose claims come together are validated as their run ends (runs.py); a
+    patient that comes back later, an input in no order and runs longer than a batch are
+    validated from the partitions: the findings are those of one batch every time."""
+    import random
+
+    from claimgraph.engine.runs import Runs
+
+    claims = list(read_claims([mixed]))
+    expected = one_batch(claims)
+    grouped = sorted(claims, key=lambda c: str(c.patient))  # every patient one run
+    # ... but one claim of each of the first patients with several claims comes at the end
+    counts: dict[object, int] = {}
+    for c in grouped:
+        counts[c.patient] = counts.get(c.patient, 0) + 1
+    movers = [c for c in grouped if counts[c.patient] > 1]
+    movers = [c for k, c in enumerate(movers) if k == 0 or movers[k - 1].patient != c.patient]
+    late = {id(c) for c in movers[:5]}
+    returning = [c for c in grouped if id(c) not in late] + [c for c in grouped if id(c) in late]
+    shuffled = random.Random(7).sample(claims, len(claims))  # no order: early runs stop
+    for order in (grouped, returning, shuffled):
+        for jobs, size in ((1, 60), (2, 300)):
+            assert fast.validate_claims(order, jobs=jobs, batch_size=size) == expected
+    # what was done early, and what was redone, by input order
+    payers = Knowledge.bundled().payer_categories.keys()
+
+    def bookkeeping(order: list[ClaimData]) -> Runs:
+        runs = Runs(60)
+        for r in (fast.encode(c, payers) for c in with_uids(order)):
+            runs.add(r)
+        runs.finish()
+        return runs
+
+    # A patient whose second claim comes last: alone, the first claim's 2 units rest on 15
+    # minutes (THER-03); with the second claim's 30 minutes the day's 3 units are supported.
+    def therapy(n: int, units: int, minutes: int) -> dict[str, Any]:
+        return {"id": f"T-BACK-{n}", "payer": "medicare", "patient": "PT-BACK",
+                "provider": "1999999984", "diagnoses": ["I69.354"],
+                "lines": [{"code": "97110", "modifiers": ["GP"], "units": units,
+                           "service_date": "2026-03-02"}],
+                "documents": [{"type": "plan-of-care", "date": "2026-02-23",
+                               "functional_goals": True, "duration_weeks": 8},
+                              {"type": "time-record", "minutes": minutes, "one_on_one": True}]}
+    first, second = as_claims([therapy(1, 2, 15), therapy(2, 1, 30)])
+    alone = {f.rule for f in one_batch([first]) if f.claim == "T-BACK-1"}
+    assert "THER-03" in alone
+    back_last = [first, *claims, second]
+    whole = one_batch(back_last)
+    assert not [f for f in whole if f.claim == "T-BACK-1" and f.rule == "THER-03"]
+    for jobs, size in ((1, 60), (2, 300)):
+        assert fast.validate_claims(back_last, jobs=jobs, batch_size=size) == whole
+    patients = len({c.patient for c in claims})
+    assert not bookkeeping(grouped).redo or len(bookkeeping(grouped).redo) < patients // 20
+    back = bookkeeping(returning)
+    assert back.redo and any(back.early.get(k) for k in back.redo)  # came back: redone
+    mixed_up = bookkeeping(shuffled)
+    assert not mixed_up.on and len(mixed_up.redo) > patients // 2

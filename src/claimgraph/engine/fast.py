@@ -9,7 +9,9 @@
   encrypted private temp files (spill.py), and once the input ends each partition is validated
   with each patient's claims whole in a batch (batches.py: date windows for a patient with more
   claims than a batch), so cross-claim rules (NMR-02, ENS-06, NCCI pairs, MUE) need no
-  second load. Memory: the batches in flight and one partition, not the input.
+  second load. A patient whose claims come together in the input is validated as soon as they
+  end, while the input is still read (runs.py); the partitions then hold only the patients that
+  came back later. Memory: the batches in flight and one partition, not the input.
 - Each batch is loaded into a store that already holds the knowledge graph, every check runs
   once over the batch, and the focus nodes map to findings through an index built from the
   ClaimData (claim key, line number, code). `jobs` worker processes do this in parallel
@@ -343,6 +345,7 @@ def validate_claims(
     from .batches import patient_jobs
     from .common import finalize
     from .dispatch import Dispatcher
+    from .runs import Runs
     from .spill import Partitions
 
     deadline = time.monotonic() + timeout if timeout is not None else None
@@ -356,6 +359,7 @@ def validate_claims(
     cross = any(c for _s, _q, c, _v in engine.queries)
     dispatcher = Dispatcher(knowledge, jobs, bar.validated, deadline)
     spill: Partitions | None = None
+    runs = Runs(size)
     try:
         batch: list[Record] = []
         read = 0
@@ -368,6 +372,9 @@ def validate_claims(
             if record.patient and cross:  # validated with the patient's other claims
                 spill = spill or Partitions()
                 spill.add(record)
+                ended = runs.add(record)
+                if ended:
+                    dispatcher.submit(ended, enricher.facts(ended))
                 continue
             batch.append(record)
             if len(batch) >= size:
@@ -375,11 +382,21 @@ def validate_claims(
                 batch = []
         if batch:
             dispatcher.submit(batch, enricher.facts(batch))
-        if spill is not None:
+        ended = runs.finish()
+        if ended:
+            dispatcher.submit(ended, enricher.facts(ended))
+        dropped: set[str] = set()  # claims whose early run's findings are dropped
+        if spill is not None and runs.redo:
+            dispatcher.drain()
+            early, dispatcher.findings = dispatcher.findings, []
             days = window_days(knowledge.graph)
             for records in spill.partitions():
-                for group, core in patient_jobs(records, size, days):
+                redo = [r for r in records if runs.needs_partition(r)]
+                dropped.update(r.ctx.uid for r in redo if runs.dropped(r))
+                for group, core in patient_jobs(redo, size, days):
                     dispatcher.submit(group, enricher.facts(group), core)
+            dispatcher.drain()
+            dispatcher.findings[:0] = [f for f in early if f.uid not in dropped]
         dispatcher.drain()
         return finalize(dispatcher.findings)
     finally:
