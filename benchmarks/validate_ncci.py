@@ -4,12 +4,14 @@
 and the peak RSS of all processes; then the same claims with no table loaded, for comparison.
 
 The claims are tests/synthetic.py's (copies of every rule's scenarios, patients' claims spread
-over the file); in about half of them the line codes are redrawn, with the tables' skew, from
-the codes the tables use, so the PTP, MUE and add-on edits really fire. Targets (issue 13):
-import under 2 minutes and at most 200 MB added to the store; validation >= 2,000 claims/s,
-peak RSS < 1 GB.
+over the file) or, with `--generator realistic`, tests/realistic.py's (patients with 1-30
+claims, 1-6 lines, up to 12 diagnoses); in about half of them the line codes are redrawn, with
+the tables' skew, from the codes the tables use, so the PTP, MUE and add-on edits really fire.
+Targets (issue 13): import under 2 minutes and at most 200 MB added to the store; validation
+>= 2,000 claims/s, peak RSS < 1 GB.
 
     python benchmarks/validate_ncci.py [--rows 2000000] [--claims 100000] [--jobs 2]
+    python benchmarks/validate_ncci.py --generator realistic
 """
 
 from __future__ import annotations
@@ -60,10 +62,14 @@ def write_tables(folder: Path, rows: int, codes: list[str]) -> tuple[list[Path],
     return parts, syn.write_mue(folder, "practitioner", "01-01-2026", mue)
 
 
-def write_claims(path: Path, n: int, codes: list[str], seed: int = 1) -> None:
-    """tests/synthetic.py's claims; in about half, each line's code redrawn from `codes` with
-    the skew of the tables (common codes are common in claims and in column 1), dated 2026Q1."""
-    from synthetic import generate
+def write_claims(path: Path, n: int, codes: list[str], seed: int = 1,
+                 generator: str = "synthetic") -> None:  # fmt: skip
+    """The generator's claims; in about half, each line's code redrawn from `codes` with the
+    skew of the tables (common codes are common in claims and in column 1), dated 2026Q1."""
+    if generator == "realistic":
+        from realistic import generate
+    else:
+        from synthetic import generate
 
     rng = random.Random(seed)
     weights = [1.0 / (i + 1) ** 0.9 for i in range(len(codes))]
@@ -112,6 +118,7 @@ def main() -> None:
     parser.add_argument("--codes", type=int, default=15_000)
     parser.add_argument("--claims", type=int, default=100_000)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--generator", choices=("synthetic", "realistic"), default="synthetic")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -139,7 +146,7 @@ def main() -> None:
               f"import {ptp_s:.1f} s, store {ptp_mb:.1f} MB")  # fmt: skip
         print(f"MUE table: import {mue_s:.1f} s; store with both tables {store_mb:.1f} MB")
         claims = folder / "claims.json"
-        write_claims(claims, args.claims, codes)
+        write_claims(claims, args.claims, codes, generator=args.generator)
         # the engine cache
         subprocess.run([sys.executable, "-c", "from claimgraph.knowledge import Knowledge; "
                         "Knowledge.bundled().checks"], check=True, env=env)  # fmt: skip
@@ -147,7 +154,8 @@ def main() -> None:
         # the same claims with no table loaded, in the same conditions (the machine is shared)
         base = _validate(claims, args.jobs, {**env, "CLAIMGRAPH_STORE": str(folder / "none")})
     rate = f["claims"] / f["wall"] if f["wall"] else 0.0
-    print(f"validate: {f['claims']:,} claims, --jobs {args.jobs}: {f['wall']:.1f} s, "
+    print(f"validate: {f['claims']:,} {args.generator} claims, --jobs {args.jobs}: "
+          f"{f['wall']:.1f} s, "
           f"{rate:,.0f} claims/s, {f['findings']:,} findings ({f['ncci']:,} NCCI)")  # fmt: skip
     print(f"peak RSS (main + {args.jobs} x largest worker): {f['peak_kb'] / 1024:.0f} MB "
           f"(main {f['self_kb'] / 1024:.0f} MB, largest worker {f['children_kb'] / 1024:.0f} MB)")
